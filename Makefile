@@ -1,0 +1,35 @@
+# cnn-tutor: `make run` to learn, `make test` to check everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup run test bench lint snapshot-update clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/cnn-tutor
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m tutor.bench
+
+lint: setup
+	$(BIN)/ruff check tutor tests
+	$(BIN)/ruff format --check tutor tests
+	$(BIN)/mypy
+
+snapshot-update: setup
+	$(BIN)/python -m pytest -q tests/snapshots --snapshot-update
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,115 @@
+"""Command-line entry point: parse arguments, then start the TUI or run one command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tutor import __version__
+from tutor.errors import UsageError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2, as the contract asks."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cnn-tutor",
+        description="A terminal tutor for convolutional neural networks in PyTorch.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnn-tutor {__version__}")
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="keep progress and answers in DIR (default: $CNN_TUTOR_HOME or the XDG data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("tui", help="start the tutor (the default)")
+
+    run = sub.add_parser("run", help="run a script in the sandbox with shape and loss tracing")
+    run.add_argument("file", help="the Python script to run")
+    _add_job_options(run)
+    run.add_argument("--data", default="digits", metavar="SPEC",
+                     help="digits (default), csv:PATH, idx:DIR or rgb")
+    run.add_argument("--timeout", type=float, default=None, metavar="S",
+                     help="wall-clock limit in seconds (default 120)")
+    run.add_argument("--memory", type=int, default=None, metavar="MB",
+                     help="memory limit in MB (default 4096)")
+
+    check = sub.add_parser("check", help="check an exercise answer")
+    check.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
+    check.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
+    _add_job_options(check)
+
+    sub.add_parser("list", help="the eight exercises and their state")
+
+    watch = sub.add_parser("watch", help="re-check an answer on every save")
+    watch.add_argument("exercise", metavar="EX", nargs="?", help="exercise number or slug")
+    watch.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
+    _add_job_options(watch)
+
+    data = sub.add_parser("data", help="datasets")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
+    export = data_sub.add_parser("export", help="write a dataset as an MNIST-layout CSV")
+    export.add_argument("path", help="the CSV file to write")
+    export.add_argument("--source", default="digits", metavar="SPEC",
+                        help="digits (default), csv:PATH, idx:DIR or rgb")
+    return parser
+
+
+def _add_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where learner code runs (default: auto)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "tui"
+    try:
+        if command == "tui":
+            from tutor.app import run_app
+
+            return run_app(home=args.home)
+        if command == "list":
+            from tutor.commands.listing import list_exercises
+
+            return list_exercises(args)
+        if command == "run":
+            from tutor.commands.run import run_script
+
+            return run_script(args)
+        if command == "check":
+            from tutor.commands.check import check_exercise
+
+            return check_exercise(args)
+        if command == "watch":
+            from tutor.commands.watch import watch_exercise
+
+            return watch_exercise(args)
+        if command == "data":
+            if args.data_command != "export":
+                raise UsageError("say what to do with data: cnn-tutor data export PATH")
+            from tutor.commands.data import export_data
+
+            return export_data(args)
+    except UsageError as exc:
+        print(f"cnn-tutor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The non-interactive commands of the CLI, one module each (no textual)."""
