@@ -14,6 +14,7 @@ from tutor.paths import exercises_dir, lessons_dir
 _LESSON_NAME = re.compile(r"^(\d\d)-([a-z0-9-]+)\.md$")
 _EXERCISE_NAME = re.compile(r"^(\d\d)-([a-z0-9-]+)$")
 _FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
+ANSWER_MARKER = "<!-- answer -->"
 _HEADING = re.compile(r"^#\s+(.+?)\s*$", re.M)
 
 
@@ -45,6 +46,17 @@ class Lesson:
     @property
     def key(self) -> str:
         return f"lesson-{self.number:02d}"
+
+    @property
+    def body(self) -> str:
+        """The lesson as shown at first: everything before the `<!-- answer -->` marker."""
+        return self.markdown.split(ANSWER_MARKER, 1)[0].rstrip() + "\n"
+
+    @property
+    def answer(self) -> str | None:
+        """The answer to the closing "Check yourself" question, revealed on request."""
+        parts = self.markdown.split(ANSWER_MARKER, 1)
+        return parts[1].strip() if len(parts) == 2 else None
 
     @property
     def examples(self) -> list[str]:
