@@ -1,0 +1,164 @@
+"""`cnn-tutor run FILE`: run a script in the sandbox and show its trace, losses and outcome."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tutor.errors import UsageError
+from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
+
+
+def read_script(path_text: str) -> tuple[Path, str]:
+    """The script's path and text, or a UsageError that says how to mend the call."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path_text}; give the path of a Python script")
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path_text}: {exc}; save it as UTF-8 text") from exc
+
+
+def shape_text(shape: Any) -> str:
+    if shape is None:
+        return "-"
+    if shape and isinstance(shape[0], list):
+        return ", ".join(shape_text(s) for s in shape)
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def trace_table(rows: list[dict[str, Any]]) -> str:
+    """The per-layer shape trace as aligned text columns."""
+    lines = [("layer", "input", "output", "params")]
+    for row in rows:
+        name = "  " * int(row.get("depth", 0)) + str(row.get("layer", row.get("module", "?")))
+        ins = ", ".join(shape_text(s) for s in row.get("in") or [] if s is not None) or "-"
+        out = "FAILED" if row.get("failed") else shape_text(row.get("out"))
+        lines.append((name, ins, out, f"{int(row.get('params', 0)):,}"))
+    widths = [min(48, max(len(line[i]) for line in lines)) for i in range(4)]
+    text = []
+    for i, line in enumerate(lines):
+        cells = [
+            line[0][: widths[0]].ljust(widths[0]),
+            line[1].ljust(widths[1]),
+            line[2].ljust(widths[2]),
+            line[3].rjust(widths[3]),
+        ]
+        text.append("  ".join(cells).rstrip())
+        if i == 0:
+            text.append("-" * len(text[0]))
+    return "\n".join(text)
+
+
+def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) -> str:
+    """The captured losses as a plotext chart (text)."""
+    import plotext as plt
+
+    points = [(e["step"], e["value"]) for e in losses if isinstance(e.get("value"), (int, float))]
+    if not points:
+        return ""
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    plt.plot([p[0] for p in points], [p[1] for p in points], label="loss per step")
+    plt.title("training loss")
+    plt.xlabel("step")
+    return plt.build()
+
+
+async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
+    as_json = args.json
+    rows: list[dict[str, Any]] = []
+    losses: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    done: dict[str, Any] = {}
+    async with Sandbox(torch=True) as box:
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "type": "sandbox",
+                        "level": box.level,
+                        "note": box.note,
+                        "torch": box.info.get("torch"),
+                        "cuda": box.cuda,
+                    }
+                ),
+                flush=True,
+            )
+        else:
+            print(f"sandbox: {box.note}", file=sys.stderr)
+        async for event in box.run(spec):
+            kind = event.get("type")
+            if as_json:
+                print(json.dumps(event), flush=True)
+            elif kind == "stdout":
+                sys.stdout.write(event["text"])
+                sys.stdout.flush()
+            elif kind == "stderr":
+                sys.stderr.write(event["text"])
+                sys.stderr.flush()
+            if kind == "shape":
+                rows.append(event)
+            elif kind == "loss":
+                losses.append(event)
+            elif kind == "error":
+                errors.append(event)
+            elif kind == "done":
+                done = event
+    ok = done.get("status") == "ok"
+    if not as_json:
+        summary(rows, losses, errors, done)
+    return 0 if ok else 1
+
+
+def summary(
+    rows: list[dict[str, Any]],
+    losses: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+    done: dict[str, Any],
+) -> None:
+    out = sys.stdout
+    if rows:
+        out.write("\nshape trace (first forward pass of each model)\n")
+        out.write(trace_table(rows) + "\n")
+    if losses:
+        out.write("\n" + loss_chart(losses) + "\n")
+        last = losses[-1]
+        out.write(f"last loss {last['value']:.4f} at step {last['step']}\n")
+    elapsed = done.get("elapsed_s", 0.0)
+    if done.get("status") == "ok":
+        out.write(f"\n✓ finished in {elapsed:.2f} s on {done.get('device', 'cpu')}\n")
+        return
+    out.write(f"\n✗ failed after {elapsed:.2f} s\n")
+    for error in errors:
+        where = f" (line {error['line']})" if error.get("line") else ""
+        out.write(f"  {error.get('kind', 'error')} error{where}: {error.get('message', '')}\n")
+        if error.get("explanation"):
+            out.write(f"  {error['explanation']}\n")
+    out.flush()
+
+
+def run_script(args: argparse.Namespace) -> int:
+    path, source = read_script(args.file)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds, e.g. --timeout 60")
+    if args.memory is not None and args.memory < 64:
+        raise UsageError("--memory is in MB and must be at least 64, e.g. --memory 2048")
+    from tutor.data import prepared_csv
+
+    prepared_csv(args.data)  # a bad data source fails here, before the sandbox starts
+    spec = JobSpec(
+        source=source,
+        filename=path.name,
+        device=args.device,
+        data=args.data,
+        timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
+        memory_mb=args.memory or DEFAULT_MEMORY_MB,
+    )
+    return asyncio.run(stream(args, spec))

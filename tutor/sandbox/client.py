@@ -1,0 +1,313 @@
+"""The tutor's side of the sandbox: an async API over one warm worker process.
+
+The CLI and the TUI both use it. No textual, no torch: the worker imports torch, not us.
+
+    async with Sandbox() as box:
+        async for event in box.run(JobSpec(source=text)):
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.errors import UsageError
+from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
+
+READY_TIMEOUT_S = 60.0
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_MB = 4096
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not start or broke down (not the learner's code)."""
+
+
+@dataclass
+class JobSpec:
+    """One piece of learner code to run, and the limits and inputs it runs with."""
+
+    source: str
+    filename: str = "main.py"
+    device: str = "auto"
+    data: str | None = "digits"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    max_procs: int = 64
+    output_limit: int = 2_000_000
+    trace: bool = True
+    check_source: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Sandbox:
+    """A warm worker that runs jobs one at a time, each in a fresh contained process."""
+
+    def __init__(
+        self, *, torch: bool = True, isolation: str | None = None, hide: list[str] | None = None
+    ) -> None:
+        self.torch = torch
+        self._requested = isolation
+        self._hide = hide
+        self._proc: asyncio.subprocess.Process | None = None
+        self._root: Path | None = None
+        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self._stderr: asyncio.Task[None] | None = None
+        self._stderr_tail = b""
+        self._next_id = 0
+        self._current: int | None = None
+        self._data_links: dict[str, str] = {}
+        self.info: dict[str, Any] = {}
+        self.level = ""
+
+    # -- life cycle -------------------------------------------------------------------
+    @property
+    def note(self) -> str:
+        """One line saying which isolation is in force."""
+        return NOTES.get(self.level, "")
+
+    @property
+    def cuda(self) -> bool:
+        return bool(self.info.get("cuda"))
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start the worker at the strongest isolation level this machine allows."""
+        if self._proc is not None and self._proc.returncode is None:
+            return
+        try:
+            levels = wanted_levels(self._requested)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        failures = []
+        for level in levels:
+            try:
+                await self._launch(level)
+                return
+            except SandboxError as exc:
+                failures.append(f"{level}: {exc}")
+                await self._teardown()
+        raise SandboxError("could not start the sandbox worker (" + "; ".join(failures) + ")")
+
+    async def _launch(self, level: str) -> None:
+        self._root = Path(tempfile.mkdtemp(prefix="cnn-tutor-sandbox-"))
+        (self._root / "data").mkdir()
+        (self._root / "jobs").mkdir()
+        hide = self._hide if self._hide is not None else default_hidden()
+        launch = worker_launch(level, self._root, torch=self.torch, hide=hide)
+        env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_parent, env.get("PYTHONPATH", "")) if p
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        env.pop("PYTHONSTARTUP", None)
+        self._inside_root = launch.inside_root
+        self._proc = await asyncio.create_subprocess_exec(
+            *launch.argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            limit=16 * 1024 * 1024,
+        )
+        self._events = asyncio.Queue()
+        self._stderr_tail = b""
+        self._stderr = asyncio.create_task(self._drain_stderr())
+        try:
+            line = await asyncio.wait_for(self._proc.stdout.readline(), READY_TIMEOUT_S)  # type: ignore[union-attr]
+        except asyncio.TimeoutError:
+            raise SandboxError("the worker did not start in time") from None
+        if not line:
+            await asyncio.sleep(0.05)
+            tail = self._stderr_tail.decode(errors="replace").strip().splitlines()
+            raise SandboxError(tail[-1] if tail else "the worker exited at start")
+        ready = json.loads(line)
+        self.info = ready
+        self.level = ready.get("level", level)
+        self._reader = asyncio.create_task(self._read_events())
+
+    async def _drain_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        while True:
+            chunk = await self._proc.stderr.read(65536)
+            if not chunk:
+                return
+            self._stderr_tail = (self._stderr_tail + chunk)[-8192:]
+
+    async def _read_events(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        while True:
+            line = await self._proc.stdout.readline()
+            if not line:
+                await self._events.put({"type": "_worker_gone"})
+                return
+            try:
+                await self._events.put(json.loads(line))
+            except ValueError:
+                continue
+
+    async def close(self) -> None:
+        """Stop the worker and every job with it, and remove the job folders."""
+        if self._proc is not None and self._proc.returncode is None:
+            try:
+                self._proc.stdin.write(b'{"op": "exit"}\n')  # type: ignore[union-attr]
+                await self._proc.stdin.drain()  # type: ignore[union-attr]
+                self._proc.stdin.close()  # type: ignore[union-attr]
+                await asyncio.wait_for(self._proc.wait(), 2.0)
+            except (asyncio.TimeoutError, BrokenPipeError, ConnectionResetError):
+                pass
+        await self._teardown()
+
+    async def _teardown(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            try:
+                self._proc.kill()
+            except ProcessLookupError:
+                pass
+            await self._proc.wait()
+        for task in (self._reader, self._stderr):
+            if task is not None:
+                task.cancel()
+        self._reader = self._stderr = None
+        self._proc = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        self._data_links.clear()
+
+    # -- jobs -------------------------------------------------------------------------
+    async def run(self, spec: JobSpec) -> AsyncIterator[dict[str, Any]]:
+        """Run one job; yield its events, the last being `done`.
+
+        Raises UsageError for a request this machine cannot serve (cuda with no GPU, bad
+        data). If the worker dies mid-job, the job ends with a `sandbox` error and the
+        next run starts a fresh worker.
+        """
+        if spec.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"unknown device '{spec.device}'; use auto, cpu or cuda")
+        await self.start()
+        if spec.device == "cuda" and not self.cuda:
+            found = f"torch {self.info.get('torch')}" if self.info.get("torch") else "no torch"
+            raise UsageError(
+                f"--device cuda was asked for, but no CUDA GPU is usable here ({found}, "
+                "torch.cuda.is_available() is False); use --device cpu or auto"
+            )
+        wire = asdict(spec)
+        if spec.data:
+            wire["data_path"] = await self._data_file(spec.data)
+        self._next_id += 1
+        job_id = self._next_id
+        self._current = job_id
+        message = json.dumps({"op": "run", "id": job_id, "spec": wire}) + "\n"
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(message.encode())
+            await self._proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            await self._teardown()
+            raise SandboxError("the sandbox worker stopped; try again") from None
+        try:
+            while True:
+                event = await self._events.get()
+                if event.get("type") == "_worker_gone":
+                    await self._teardown()
+                    yield {
+                        "type": "error",
+                        "kind": "sandbox",
+                        "message": "the sandbox worker died",
+                        "explanation": "The process that runs your code stopped unexpectedly; "
+                        "it will be restarted for the next run.",
+                        "line": None,
+                        "layer": None,
+                    }
+                    yield {
+                        "type": "done",
+                        "status": "error",
+                        "elapsed_s": 0.0,
+                        "device": spec.device,
+                    }
+                    return
+                if event.get("job") != job_id:
+                    continue
+                event.pop("job", None)
+                yield event
+                if event.get("type") == "done":
+                    return
+        finally:
+            if self._current == job_id:
+                self._current = None
+                if self._proc is not None and self._proc.returncode is None:
+                    # The caller stopped listening early (cancelled): stop the job too.
+                    await self._send_cancel(job_id)
+
+    async def cancel(self) -> None:
+        """Stop the running job at once, with everything it started."""
+        if self._current is not None:
+            await self._send_cancel(self._current)
+
+    async def _send_cancel(self, job_id: int) -> None:
+        if self._proc is None or self._proc.stdin is None:
+            return
+        try:
+            self._proc.stdin.write((json.dumps({"op": "cancel", "id": job_id}) + "\n").encode())
+            await self._proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    async def _data_file(self, spec: str) -> str:
+        """The selected data set as an MNIST CSV inside the sandbox's read-only data folder."""
+        if spec in self._data_links:
+            return self._data_links[spec]
+        from tutor.data import prepared_csv
+
+        source = await asyncio.to_thread(prepared_csv, spec)
+        assert self._root is not None
+        name = f"{len(self._data_links)}.csv"
+        target = self._root / "data" / name
+        try:
+            os.link(source, target)
+        except OSError:
+            await asyncio.to_thread(shutil.copyfile, source, target)
+        inside = f"{self._inside_root}/data/{name}"
+        self._data_links[spec] = inside
+        return inside
+
+
+def default_hidden() -> list[str]:
+    """Folders a job must not see: the user's home and the learner's tutor folder."""
+    from tutor.paths import learner_home
+
+    hidden = [os.path.expanduser("~")]
+    try:
+        hidden.append(str(learner_home()))
+    except Exception:
+        pass
+    return hidden
+
+
+def run_job(
+    spec: JobSpec, *, torch: bool = True, isolation: str | None = None
+) -> list[dict[str, Any]]:
+    """Run one job on a fresh sandbox and return all its events (for scripts and tests)."""
+
+    async def go() -> list[dict[str, Any]]:
+        async with Sandbox(torch=torch, isolation=isolation) as box:
+            return [event async for event in box.run(spec)]
+
+    return asyncio.run(go())

@@ -1,0 +1,143 @@
+"""How the sandbox worker is started: bubblewrap where present, weaker isolation where not.
+
+Three levels, strongest first:
+
+- ``bubblewrap``: the worker runs under bwrap with a read-only view of the system and the
+  Python environment, a private /tmp, no network, the learner's home hidden, and only the
+  job's own folder writable. Each job also gets its own process and network namespace.
+- ``namespaces``: no bwrap, but each job gets private process, user and network namespaces
+  (no network, and a fork bomb dies with the job); files are not protected.
+- ``limits``: only time, memory, process-count and output limits.
+
+No textual, no torch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LEVELS = ("bubblewrap", "namespaces", "limits")
+LEVEL_ENV = "CNN_TUTOR_ISOLATION"
+INSIDE_ROOT = "/tmp/cnn-tutor"
+
+NOTES = {
+    "bubblewrap": "full isolation (bubblewrap): read-only system, private /tmp, no network, "
+    "your home hidden, only the job folder writable",
+    "namespaces": "partial isolation: no network and a private process space, but your files "
+    "are not protected; install bubblewrap for full isolation (apt install bubblewrap)",
+    "limits": "weak isolation: time, memory, process and output limits only; install "
+    "bubblewrap for full isolation (apt install bubblewrap)",
+}
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    """The command line that starts a worker, and where the job root appears inside it."""
+
+    argv: list[str]
+    level: str
+    inside_root: str
+
+
+def wanted_levels(requested: str | None = None) -> list[str]:
+    """The levels to try, strongest first, capped by a request or $CNN_TUTOR_ISOLATION."""
+    choice = (requested or os.environ.get(LEVEL_ENV) or "auto").strip().lower()
+    if choice in ("", "auto"):
+        start = 0
+    elif choice in LEVELS:
+        start = LEVELS.index(choice)
+    else:
+        names = ", ".join(("auto",) + LEVELS)
+        raise ValueError(f"{LEVEL_ENV}={choice!r} is not a sandbox level; use one of {names}")
+    levels = list(LEVELS[start:])
+    if "bubblewrap" in levels and not shutil.which("bwrap"):
+        levels.remove("bubblewrap")
+    return levels
+
+
+def _python_paths() -> list[str]:
+    """Folders the worker's Python needs to see: the interpreter, its stdlib and packages."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(str(Path(sys.executable).resolve().parent.parent))
+    paths.add(str(Path(__file__).resolve().parents[2]))  # where the tutor package lives
+    for entry in sys.path:
+        if entry and os.path.isabs(entry) and os.path.isdir(entry):
+            paths.add(entry)
+    real = {os.path.realpath(p) for p in paths} | paths
+    # Keep only outermost folders: a bind of a parent already shows its children.
+    ordered = sorted(p for p in real if os.path.isdir(p))
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _is_under(path: str, folder: str) -> bool:
+    folder = folder.rstrip("/") or "/"
+    return path == folder or path.startswith(folder + "/")
+
+
+def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
+    """The bwrap prefix: read-only system, private /tmp, hidden homes, the job root writable."""
+    argv = [
+        "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+    ]
+    for dev in sorted(Path("/dev").glob("nvidia*")):
+        argv += ["--dev-bind", str(dev), str(dev)]
+    hidden = ["/tmp"]
+    for folder in hide:
+        real = os.path.realpath(folder)
+        if os.path.isdir(real) and real not in ("/",) and real not in hidden:
+            argv += ["--tmpfs", real]
+            hidden.append(real)
+    for path in _python_paths():
+        if any(_is_under(path, h) for h in hidden):
+            argv += ["--ro-bind", path, path]
+    for folder in hidden[1:]:
+        argv += ["--remount-ro", folder]
+    argv += [
+        "--bind",
+        str(job_root),
+        INSIDE_ROOT,
+        "--ro-bind",
+        str(job_root / "data"),
+        f"{INSIDE_ROOT}/data",
+        "--chdir",
+        INSIDE_ROOT,
+        "--setenv",
+        "HOME",
+        INSIDE_ROOT,
+        "--setenv",
+        "TMPDIR",
+        "/tmp",
+        "--",
+    ]
+    return argv
+
+
+def worker_launch(level: str, job_root: Path, *, torch: bool, hide: list[str]) -> WorkerLaunch:
+    """The command that starts a worker at `level`, with `job_root` as its writable folder."""
+    worker = [sys.executable, "-m", "tutor.sandbox.worker", "--level", level]
+    if torch:
+        worker.append("--torch")
+    if level == "bubblewrap":
+        argv = bwrap_argv(job_root, hide) + worker + ["--root", INSIDE_ROOT]
+        return WorkerLaunch(argv, level, INSIDE_ROOT)
+    return WorkerLaunch(worker + ["--root", str(job_root)], level, str(job_root))

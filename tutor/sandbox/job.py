@@ -1,0 +1,287 @@
+"""Inside one job: set the limits, run the learner's code traced, send events back.
+
+This runs in the forked job process, never in the tutor. It writes events as JSON lines
+to the event channel handed down by the worker; the learner's own stdout and stderr go to
+their own pipes, so nothing the script prints can pass for an event.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import faulthandler
+import json
+import linecache
+import math
+import os
+import resource
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Emit = Callable[[dict[str, Any]], None]
+
+# OS errors that mean the sandbox said no, with what to tell the learner.
+_DENIED = {
+    errno.EROFS: "The sandbox lets a script write only inside its own working folder; "
+    "save files with a plain name like 'model.pt' instead of a path elsewhere.",
+    errno.EACCES: "The sandbox does not let a script touch files outside its working folder; "
+    "read 'mnist_small.csv' there instead of a path in your home.",
+    errno.EPERM: "The sandbox does not allow that operation.",
+    errno.ENETUNREACH: "The sandbox has no network: everything a lesson needs is already "
+    "in the working folder (mnist_small.csv).",
+    errno.EAI_NONAME if hasattr(errno, "EAI_NONAME") else -2: "The sandbox has no network.",
+}
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: send them as strings a person can read."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def make_emit(fd: int) -> Emit:
+    """An emitter that writes one JSON line per event to `fd`, safe across threads."""
+    lock = threading.Lock()
+
+    def emit(event: dict[str, Any]) -> None:
+        try:
+            line = json.dumps(event, allow_nan=False, default=str)
+        except ValueError:
+            line = json.dumps(_finite(event), default=str)
+        data = (line + "\n").encode()
+        with lock:
+            while data:
+                data = data[os.write(fd, data) :]
+
+    return emit
+
+
+def set_limits(spec: dict[str, Any], device: str) -> None:
+    """Address-space limit on CPU (CUDA needs a huge address space; the worker watches RSS)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    size = int(spec.get("file_limit_mb", 1024)) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    if device == "cpu":
+        with open("/proc/self/statm") as handle:
+            vm_now = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        extra = int(spec.get("memory_mb", 4096)) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm_now + extra, vm_now + extra))
+    if os.getuid() != 0:  # root ignores RLIMIT_NPROC; the worker counts processes anyway
+        procs = int(spec.get("max_procs", 64))
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (procs * 4, procs * 4))
+        except (ValueError, OSError):
+            pass
+
+
+def resolve_device(requested: str, torch: bool) -> str:
+    """auto, cpu or cuda into the device the job will really have."""
+    if requested == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        return "cpu"
+    if not torch:
+        return "cpu"
+    import torch as _torch
+
+    available = _torch.cuda.is_available()
+    if requested == "cuda" or (requested == "auto" and available):
+        return "cuda" if available else "cpu"
+    return "cpu"
+
+
+def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -> dict[str, Any]:
+    """The learner-facing explanation of `exc`, from the tracing toolkit when present."""
+    denied = _denied(exc)
+    if denied:
+        return denied
+    try:
+        from tutor.sandbox.explain import explain
+    except ImportError:
+        explain = None  # a worker without torch has no layer-aware explanations
+    if explain is not None:
+        try:
+            return dict(explain(exc, tracer=tracer, source=source, filename=filename))
+        except Exception:
+            pass
+    return plain_explanation(exc, filename)
+
+
+def _denied(exc: BaseException) -> dict[str, Any] | None:
+    if isinstance(exc, OSError) and exc.errno in _DENIED:
+        return {
+            "kind": "sandbox",
+            "message": f"{type(exc).__name__}: {exc}",
+            "explanation": _DENIED[exc.errno],
+            "line": None,
+            "layer": None,
+        }
+    if isinstance(exc, OSError) and "network" in str(exc).lower():
+        return {
+            "kind": "sandbox",
+            "message": f"{type(exc).__name__}: {exc}",
+            "explanation": _DENIED[errno.ENETUNREACH],
+            "line": None,
+            "layer": None,
+        }
+    return None
+
+
+def learner_line(exc: BaseException, filename: str) -> int | None:
+    """The innermost line of the learner's file in the traceback of `exc`."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        return exc.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+def print_learner_traceback(exc: BaseException, filename: str) -> None:
+    """The traceback as the learner would see it running the file: our frames left out."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    traceback.print_exception(type(exc), exc, tb, file=sys.stderr)
+
+
+def plain_explanation(exc: BaseException, filename: str) -> dict[str, Any]:
+    line = learner_line(exc, filename)
+    where = f" on line {line}" if line else ""
+    if isinstance(exc, SyntaxError):
+        text = f"Python could not read your code{where}, column {exc.offset}: {exc.msg}."
+    elif isinstance(exc, MemoryError):
+        return {
+            "kind": "memory",
+            "message": "MemoryError",
+            "line": line,
+            "layer": None,
+            "explanation": "The script asked for more memory than the limit allows.",
+        }
+    else:
+        text = f"Your code raised {type(exc).__name__}{where}: {exc}"
+    return {
+        "kind": "exception",
+        "message": f"{type(exc).__name__}: {exc}",
+        "explanation": text,
+        "line": line,
+        "layer": None,
+    }
+
+
+def _fix_sandbox_errors(error: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, KeyboardInterrupt):
+        error["explanation"] = (
+            "The script raised KeyboardInterrupt itself. Nothing was interrupted from outside; "
+            "remove the raise, or use Stop in the tutor to end a run."
+        )
+    return error
+
+
+def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
+    """Run one job to the end; the exit status is 0 for success and 1 for a failure."""
+    emit = make_emit(event_fd)
+    folder = Path(spec["folder"])
+    os.chdir(folder)
+    os.environ["HOME"] = str(folder)
+    filename = spec.get("filename") or "main.py"
+    source = spec.get("source", "")
+    (folder / filename).write_text(source, encoding="utf-8")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    sys.argv = [filename]
+    sys.path.insert(0, str(folder))
+    faulthandler.enable(file=sys.stderr)
+
+    device = resolve_device(spec.get("device", "auto"), torch)
+    spec["resolved_device"] = device
+    emit({"type": "_device", "device": device})
+    set_limits(spec, device)
+
+    tracer = None
+    if torch and spec.get("trace", True):
+        try:
+            from tutor.sandbox import report
+            from tutor.sandbox.trace import Tracer
+
+            tracer = Tracer(emit)
+            tracer.install()
+            sys.modules["cnntutor"] = report
+        except ImportError:
+            tracer = None
+
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__file__": filename,
+        "__builtins__": builtins,
+    }
+    checker: dict[str, Any] = {"__name__": "cnn_tutor_check"}
+    params = spec.get("params") or {}
+    status = 0
+    phase = "setup"
+    try:
+        if spec.get("check_source"):
+            exec(compile(spec["check_source"], "check.py", "exec"), checker)
+            if callable(checker.get("setup")):
+                checker["setup"](namespace, params)
+        phase = "learner"
+        try:
+            code = compile(source, filename, "exec")
+            exec(code, namespace)
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                emit(
+                    {
+                        "type": "error",
+                        "kind": "exception",
+                        "phase": phase,
+                        "message": f"SystemExit: {stop.code}",
+                        "line": learner_line(stop, filename),
+                        "layer": None,
+                        "explanation": f"The script called sys.exit({stop.code!r}), which "
+                        "reports a failure. Use sys.exit() or sys.exit(0) to end successfully.",
+                    }
+                )
+                return 1
+        if spec.get("check_source") and callable(checker.get("probe")):
+            phase = "probe"
+            facts = checker["probe"](namespace, params)
+            emit({"type": "facts", "data": facts})
+    except BaseException as exc:  # noqa: BLE001 - everything the learner raises is reported
+        if phase == "setup" or phase == "probe":
+            emit(
+                {
+                    "type": "error",
+                    "kind": "sandbox",
+                    "phase": phase,
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "line": None,
+                    "layer": None,
+                    "explanation": "The checker itself failed while "
+                    f"{'preparing' if phase == 'setup' else 'inspecting'} your answer: "
+                    + "".join(traceback.format_exception_only(exc)).strip(),
+                }
+            )
+        else:
+            error = _fix_sandbox_errors(explain_error(exc, tracer, source, filename), exc)
+            emit({"type": "error", "phase": phase, **error})
+            print_learner_traceback(exc, filename)
+        status = 1
+    finally:
+        if tracer is not None:
+            try:
+                tracer.flush()
+            except Exception:
+                pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return status
