@@ -1,0 +1,81 @@
+"""Checking an answer in the sandbox: one job per check, on a worker kept warm by the caller.
+
+No textual and no torch here: the CLI (check, watch) and the TUI share these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tutor.checks.loader import check_params
+from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
+from tutor.course import syntax_error
+
+if TYPE_CHECKING:
+    from tutor.course import Exercise
+    from tutor.sandbox.client import Sandbox
+
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MEMORY_MB = 2048
+
+
+def sandbox_for(ex: Exercise) -> Sandbox:
+    """A sandbox suited to `ex`: numeric exercises get a worker that never imports torch."""
+    from tutor.sandbox.client import Sandbox
+
+    return Sandbox(torch=ex.kind != "numeric")
+
+
+def answer_filename(path: Path | str | None) -> str:
+    """The name the learner's file has inside the sandbox (tracebacks show it)."""
+    name = Path(path).name if path else "answer.py"
+    return name if re.fullmatch(r"[\w.-]+\.py", name) else "answer.py"
+
+
+async def check_answer(
+    box: Sandbox,
+    ex: Exercise,
+    source: str,
+    *,
+    filename: str = "answer.py",
+    device: str = "auto",
+    params: dict[str, Any] | None = None,
+) -> Verdict:
+    """Run `source` against `ex`'s checker on a started sandbox and judge what it found."""
+    from tutor.sandbox.client import JobSpec
+
+    started = time.perf_counter()
+    problem = syntax_error(source, filename)
+    if problem:
+        return parse_failure(ex, problem, time.perf_counter() - started)
+    chosen = check_params(ex)
+    chosen.update(params or {})
+    spec = JobSpec(
+        source=source,
+        filename=filename,
+        device=device,
+        data=None,
+        timeout_s=float(ex.limits.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(ex.limits.get("memory_mb", DEFAULT_MEMORY_MB)),
+        trace=False,
+        check_source=ex.check_source,
+        params=chosen,
+    )
+    events = [event async for event in box.run(spec)]
+    return verdict_from_events(ex, events, time.perf_counter() - started)
+
+
+async def check_once(
+    ex: Exercise,
+    source: str,
+    *,
+    filename: str = "answer.py",
+    device: str = "auto",
+    params: dict[str, Any] | None = None,
+) -> Verdict:
+    """Check one answer on a sandbox of its own, started and stopped here."""
+    async with sandbox_for(ex) as box:
+        return await check_answer(box, ex, source, filename=filename, device=device, params=params)

@@ -1,0 +1,154 @@
+"""Parts and verdicts, and how sandbox events become a verdict (no textual, no torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tutor.course import Exercise
+
+# Parts that a verdict can hold whatever the exercise: the learner's file did not parse,
+# it raised or was stopped, or the checker itself could not look at the answer.
+PARSES = "parses"
+RUNS = "runs"
+CHECKER = "checker"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing a check confirms: its id, whether it passed, and a sentence for the learner."""
+
+    id: str
+    passed: bool
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "passed": self.passed, "message": self.message}
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one answer: the `check --json` object, plus what the UI plots."""
+
+    exercise: int
+    slug: str
+    passed: bool
+    elapsed_s: float
+    parts: list[Part]
+    facts: dict[str, Any] | None = field(default=None, repr=False)
+    output: str = field(default="", repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the object the command-line contract promises."""
+        return {
+            "exercise": self.exercise,
+            "slug": self.slug,
+            "passed": self.passed,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "parts": [p.to_json() for p in self.parts],
+        }
+
+    @property
+    def failed(self) -> list[Part]:
+        return [p for p in self.parts if not p.passed]
+
+
+def make_verdict(
+    ex: Exercise,
+    parts: list[Part],
+    elapsed_s: float,
+    facts: dict[str, Any] | None = None,
+    output: str = "",
+) -> Verdict:
+    """A verdict that passes only if it has parts and every one of them passed."""
+    passed = bool(parts) and all(p.passed for p in parts)
+    return Verdict(ex.number, ex.slug, passed, elapsed_s, list(parts), facts, output)
+
+
+def parse_failure(ex: Exercise, detail: str, elapsed_s: float = 0.0) -> Verdict:
+    """The verdict for an answer file that is not valid Python."""
+    message = (
+        f"Your file is not valid Python ({detail}). Fix that line (look for a missing "
+        "bracket, colon or quote, or a wrong indent) and check again."
+    )
+    return make_verdict(ex, [Part(PARSES, False, message)], elapsed_s)
+
+
+def error_part(event: dict[str, Any]) -> Part:
+    """A failing part for an `error` event: the sandbox's plain-words explanation, and where."""
+    kind = str(event.get("kind") or "exception")
+    phase = str(event.get("phase") or "learner")
+    message = str(event.get("message") or "").strip()
+    explanation = str(event.get("explanation") or "").strip()
+    line = event.get("line")
+    where = f" (line {line})" if isinstance(line, int) and phase == "learner" else ""
+    if phase in ("setup", "probe") or kind == "sandbox":
+        text = explanation or message or "no details"
+        return Part(
+            CHECKER,
+            False,
+            f"The checker could not look at your answer{where}: {text}. This is not your "
+            "mistake if your file runs on its own; run the check again, and report it if "
+            "it keeps happening.",
+        )
+    if message.startswith("SyntaxError") or message.startswith("IndentationError"):
+        return Part(PARSES, False, f"Your file is not valid Python{where}: {message}.")
+    lead = {
+        "timeout": "Your code ran out of time",
+        "memory": "Your code ran out of memory",
+        "crash": "Your code crashed the Python process",
+        "output-limit": "Your code printed too much",
+        "shape": "Your code stopped on a shape mismatch",
+    }.get(kind, "Your code raised an error")
+    body = explanation or message or "no details were reported"
+    if message and explanation and message not in explanation:
+        body = f"{message}. {explanation}"
+    return Part(RUNS, False, f"{lead}{where}: {body}")
+
+
+def verdict_from_events(
+    ex: Exercise,
+    events: Iterable[dict[str, Any]],
+    elapsed_s: float,
+    judge: Any = None,
+) -> Verdict:
+    """Turn one sandbox job's events into a verdict.
+
+    A `facts` event is judged by the exercise's checker; an `error` event becomes a failing
+    `runs` (or `parses`, or `checker`) part that carries the sandbox's explanation.
+    """
+    facts: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] = []
+    output: list[str] = []
+    done: dict[str, Any] | None = None
+    for event in events:
+        kind = event.get("type")
+        if kind == "facts":
+            data = event.get("data")
+            facts = data if isinstance(data, dict) else {}
+        elif kind == "error":
+            errors.append(event)
+        elif kind in ("stdout", "stderr"):
+            output.append(str(event.get("text", "")))
+        elif kind == "done":
+            done = event
+    text = "".join(output)
+    if errors:
+        return make_verdict(ex, [error_part(errors[0])], elapsed_s, facts, text)
+    if facts is None:
+        status = (done or {}).get("status", "no result")
+        part = Part(
+            CHECKER,
+            False,
+            f"The sandbox finished ({status}) without reporting what it found; run the "
+            "check again, and report it if it keeps happening.",
+        )
+        return make_verdict(ex, [part], elapsed_s, None, text)
+    if judge is None:
+        from tutor.checks.loader import load_check
+
+        judge = load_check(ex).judge
+    parts = list(judge(facts))
+    return make_verdict(ex, parts, elapsed_s, facts, text)
