@@ -1,0 +1,140 @@
+"""TutorApp: the global keys, the command palette's places, and moving between screens."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from tutor.course import ContentError, Exercise, Lesson, load_exercises, load_lessons
+from tutor.messages import HOME, OpenPlace
+from tutor.paths import learner_home
+from tutor.progress import Progress
+from tutor.screens.exercise import ExerciseScreen
+from tutor.screens.help import HelpScreen, binding_sections
+from tutor.screens.home import HomeScreen
+from tutor.screens.lesson import LessonScreen
+
+
+class CoursePlaces(Provider):
+    """Command palette entries: "Home", "Go to lesson N: Title", "Go to exercise N: Title"."""
+
+    def _entries(self) -> list[tuple[str, str]]:
+        app = self.app
+        assert isinstance(app, TutorApp)
+        entries = [("Home: the course map", HOME)]
+        entries += [(f"Go to lesson {le.number}: {le.title}", le.key) for le in app.lessons]
+        entries += [(f"Go to exercise {ex.number}: {ex.title}", ex.key) for ex in app.exercises]
+        return entries
+
+    async def discover(self) -> Hits:
+        for text, place in self._entries():
+            yield DiscoveryHit(text, partial(self.app.post_message, OpenPlace(place)))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        wanted = " ".join(query.lower().split())
+        for text, place in self._entries():
+            score = matcher.match(text)
+            if score > 0:
+                # "lesson 5" typed in full beats a scattered fuzzy match such as "lesson 1...5".
+                score = 1.0 if wanted in text.lower() else min(score, 0.9)
+                command = partial(self.app.post_message, OpenPlace(place))
+                yield Hit(score, matcher.highlight(text), command, text=text)
+
+
+class TutorApp(App[None]):
+    """The tutor: home, lessons and exercises, resumed where the learner left off."""
+
+    CSS_PATH = "tutor.tcss"
+    TITLE = "cnn-tutor"
+    COMMANDS = App.COMMANDS | {CoursePlaces}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("h", "go('home')", "Home", show=False),
+    ]
+
+    def __init__(self, home: Path) -> None:
+        super().__init__()
+        self.progress = Progress.load(home)
+        self.notices = [self.progress.notice] if self.progress.notice else []
+        try:
+            self.lessons: tuple[Lesson, ...] = load_lessons()
+            self.exercises: tuple[Exercise, ...] = load_exercises()
+        except ContentError as exc:
+            self.lessons, self.exercises = (), ()
+            self.notices.append(f"The course content could not be read: {exc}")
+        self.places: dict[str, Lesson | Exercise] = {
+            item.key: item for item in (*self.lessons, *self.exercises)
+        }
+
+    def get_default_screen(self) -> Screen[None]:
+        return HomeScreen(self.lessons, self.exercises, self.progress)
+
+    def on_mount(self) -> None:
+        for notice in self.notices:
+            self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
+        if self.progress.last_screen != HOME:
+            self.go(self.progress.last_screen)
+
+    def on_open_place(self, message: OpenPlace) -> None:
+        self.go(message.place)
+
+    def action_go(self, place: str) -> None:
+        self.go(place)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(binding_sections(self.screen)))
+
+    def go(self, place: str) -> None:
+        """Show `place` over the home screen and remember it as the place to resume."""
+        item = self.places.get(place)
+        if item is None:
+            place = HOME
+        elif isinstance(item, Lesson):
+            self.progress.mark_read(place)
+        screen = self._screen_for(item)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if screen is None:
+            if len(self.screen_stack) > 1:
+                self.pop_screen()
+        elif len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        self.progress.last_screen = place
+        self._save()
+
+    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None] | None:
+        if isinstance(item, Lesson):
+            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
+        if isinstance(item, Exercise):
+            came_from = self.progress.last_screen
+            back = came_from if came_from.startswith("lesson-") else HOME
+            return ExerciseScreen(item, self.lessons, self.exercises, back)
+        return None
+
+    def _save(self) -> None:
+        try:
+            self.progress.save()
+        except OSError as exc:
+            self.notify(
+                f"Your progress could not be saved to {self.progress.path}: {exc.strerror}",
+                severity="error",
+                markup=False,
+            )
+
+
+def run_app(home: str | None = None) -> int:
+    """Start the tutor with the learner's data in `home` (or the default place)."""
+    app = TutorApp(learner_home(home))
+    app.run()
+    return app.return_code or 0

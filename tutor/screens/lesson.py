@@ -1,0 +1,138 @@
+"""A lesson: its text, the hidden answer, and the keys that move through the course."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, OptionList, Static
+
+from tutor.course import Exercise, Lesson
+from tutor.messages import HOME, OpenPlace
+from tutor.screens.links import link_target
+from tutor.screens.playground import PlaygroundScreen
+from tutor.screens.toc import TocScreen
+from tutor.widgets.lesson_list import LessonList
+
+
+class LessonScreen(Screen[None]):
+    """One lesson, read top to bottom; the side list appears on a wide terminal."""
+
+    BINDINGS = [
+        Binding("n", "next", "Next"),
+        Binding("right", "next", "Next", show=False, priority=True),
+        Binding("p", "previous", "Prev"),
+        Binding("left", "previous", "Prev", show=False, priority=True),
+        Binding("t", "contents", "Contents"),
+        Binding("a", "answer", "Answer"),
+        Binding("e", "exercise", "Exercise"),
+        Binding("r", "example", "Example"),
+        Binding("escape", "home", "Home"),
+    ]
+
+    answer_shown: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        lessons: Sequence[Lesson],
+        exercises: Sequence[Exercise],
+        read: Collection[str],
+    ) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.lessons = lessons
+        self.exercises = exercises
+        self.read = read
+        self.sub_title = f"Lesson {lesson.number} of {len(lessons)}: {lesson.title}"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="lesson-layout"):
+            yield LessonList(id="lesson-side")
+            with VerticalScroll(id="lesson-scroll"):
+                yield Markdown(self.lesson.body, id="lesson-body", open_links=False)
+                if self.lesson.answer is not None:
+                    yield Static("Press [b]a[/b] to show the answer.", id="answer-hint")
+                    answer = Markdown(self.lesson.answer, id="answer", open_links=False)
+                    answer.border_title = "Answer"
+                    yield answer
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(LessonList).show(self.lessons, self.read, self.lesson.key)
+        self.query_one("#lesson-scroll").focus()
+
+    def watch_answer_shown(self, shown: bool) -> None:
+        self.set_class(shown, "-answer-shown")
+        if shown:
+            answer = self.query_one("#answer")
+            self.call_after_refresh(self.query_one("#lesson-scroll").scroll_to_widget, answer)
+
+    def _neighbour(self, step: int) -> Lesson | None:
+        index = self.lessons.index(self.lesson) + step
+        return self.lessons[index] if 0 <= index < len(self.lessons) else None
+
+    def action_next(self) -> None:
+        lesson = self._neighbour(+1)
+        if lesson is None:
+            self.notify("This is the last lesson. Press h for the course map.")
+        else:
+            self.post_message(OpenPlace(lesson.key))
+
+    def action_previous(self) -> None:
+        lesson = self._neighbour(-1)
+        if lesson is None:
+            self.notify("This is the first lesson.")
+        else:
+            self.post_message(OpenPlace(lesson.key))
+
+    def action_contents(self) -> None:
+        self.app.push_screen(TocScreen(self.lessons, self.read, self.lesson.key), self._jump)
+
+    def _jump(self, place: str | None) -> None:
+        if place is not None and place != self.lesson.key:
+            self.post_message(OpenPlace(place))
+
+    def action_answer(self) -> None:
+        if self.lesson.answer is None:
+            self.notify("This lesson has no hidden answer.")
+        else:
+            self.answer_shown = not self.answer_shown
+
+    def action_exercise(self) -> None:
+        exercise = next((ex for ex in self.exercises if ex.lesson == self.lesson.number), None)
+        if exercise is None:
+            self.notify("No exercise for this lesson")
+        else:
+            self.post_message(OpenPlace(exercise.key))
+
+    def action_example(self) -> None:
+        if not self.lesson.examples:
+            self.notify("This lesson has no Python example to run.")
+        else:
+            origin = f"Lesson {self.lesson.number}: {self.lesson.title}"
+            self.app.push_screen(PlaygroundScreen(self.lesson.examples[0], origin))
+
+    def action_home(self) -> None:
+        self.post_message(OpenPlace(HOME))
+
+    @on(OptionList.OptionSelected, "#lesson-side")
+    def side_list_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._jump(event.option.id)
+
+    @on(Markdown.LinkClicked)
+    def follow_link(self, event: Markdown.LinkClicked) -> None:
+        place = link_target(event.href, self.lesson.path, self.lessons, self.exercises)
+        if place is not None:
+            self._jump(place)
+        elif "://" in event.href:
+            self.app.open_url(event.href)
+        else:
+            message = f"That link leads outside the course: {event.href}"
+            self.notify(message, severity="warning", markup=False)
