@@ -106,8 +106,9 @@ class Sandbox:
 
     async def _launch(self, level: str) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="cnn-tutor-sandbox-"))
-        (self._root / "data").mkdir()
-        (self._root / "jobs").mkdir()
+        self._root.chmod(0o755)  # jobs may run as `nobody`: they must reach their folder
+        (self._root / "data").mkdir(mode=0o755)
+        (self._root / "jobs").mkdir(mode=0o755)
         hide = self._hide if self._hide is not None else default_hidden()
         launch = worker_launch(level, self._root, torch=self.torch, hide=hide)
         env = dict(os.environ)

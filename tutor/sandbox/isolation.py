@@ -93,12 +93,22 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
         "/dev",
         "--proc",
         "/proc",
+        "--perms",
+        "1777",
         "--tmpfs",
         "/tmp",
-        "--unshare-all",
         "--die-with-parent",
         "--new-session",
     ]
+    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    if os.getuid() == 0:
+        # As root, the worker keeps just enough power to run each job as `nobody`, where
+        # the kernel's per-user process limit applies (it never applies to root). That
+        # needs the real user ids, so root's sandbox gets no user namespace of its own.
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_NICE"):
+            argv += ["--cap-add", cap]
+    else:
+        argv += ["--unshare-user"]
     for dev in sorted(Path("/dev").glob("nvidia*")):
         argv += ["--dev-bind", str(dev), str(dev)]
     hidden = ["/tmp"]
@@ -107,9 +117,18 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
         if os.path.isdir(real) and real not in ("/",) and real not in hidden:
             argv += ["--tmpfs", real]
             hidden.append(real)
+    made: set[str] = set()
     for path in _python_paths():
-        if any(_is_under(path, h) for h in hidden):
-            argv += ["--ro-bind", path, path]
+        owner = next((h for h in hidden if _is_under(path, h)), None)
+        if owner is None:
+            continue
+        # Make the folders on the way readable by anyone: the job may run as `nobody`.
+        for parent in reversed(Path(path).parents):
+            folder = str(parent)
+            if _is_under(folder, owner) and folder != owner and folder not in made:
+                argv += ["--perms", "0755", "--dir", folder]
+                made.add(folder)
+        argv += ["--ro-bind", path, path]
     for folder in hidden[1:]:
         argv += ["--remount-ro", folder]
     argv += [

@@ -31,6 +31,8 @@ _DENIED = {
     errno.EACCES: "The sandbox does not let a script touch files outside its working folder; "
     "read 'mnist_small.csv' there instead of a path in your home.",
     errno.EPERM: "The sandbox does not allow that operation.",
+    errno.EAGAIN: "The sandbox limits how many processes a script may start; a training "
+    "script needs none of its own (set DataLoader num_workers=0).",
     errno.ENETUNREACH: "The sandbox has no network: everything a lesson needs is already "
     "in the working folder (mnist_small.csv).",
     errno.EAI_NONAME if hasattr(errno, "EAI_NONAME") else -2: "The sandbox has no network.",
@@ -68,6 +70,7 @@ def make_emit(fd: int) -> Emit:
 def set_limits(spec: dict[str, Any], device: str) -> None:
     """Address-space limit on CPU (CUDA needs a huge address space; the worker watches RSS)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(5)  # the worker that watches the limits must win the CPU from a runaway job
     size = int(spec.get("file_limit_mb", 1024)) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     if device == "cpu":
@@ -75,12 +78,6 @@ def set_limits(spec: dict[str, Any], device: str) -> None:
             vm_now = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         extra = int(spec.get("memory_mb", 4096)) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (vm_now + extra, vm_now + extra))
-    if os.getuid() != 0:  # root ignores RLIMIT_NPROC; the worker counts processes anyway
-        procs = int(spec.get("max_procs", 64))
-        try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (procs * 4, procs * 4))
-        except (ValueError, OSError):
-            pass
 
 
 def resolve_device(requested: str, torch: bool) -> str:
