@@ -104,9 +104,9 @@ def forward_error_hint(error: dict[str, Any]) -> str:
         )
     match = _RUNNING.search(message)
     if match:
-        want, got = match.groups()
+        channels, built = match.groups()
         return (
-            f"a BatchNorm2d was built for {want} channels but received {got}: its "
+            f"a BatchNorm2d built for {built} channels received a map with {channels}: its "
             "num_features must equal the out_channels of the conv before it."
         )
     return f"{error.get('type', 'Error')}: {message}"

@@ -216,3 +216,70 @@ def model_facts(model: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
     model.eval()
     facts["forward"] = forward_facts(model, input_shape)
     return facts
+
+
+def digits_tensors(n_train: int, n_test: int) -> tuple[Any, Any, Any, Any]:
+    """The first built-in digits as float32 (N, 1, 28, 28) in [0, 1] and int64 labels."""
+    import torch
+
+    from tutor.data import load
+
+    ds = load("digits")
+    images = torch.from_numpy(ds.images[: n_train + n_test] / 255.0).float().unsqueeze(1)
+    labels = torch.from_numpy(ds.labels[: n_train + n_test]).long()
+    return images[:n_train], labels[:n_train], images[n_train:], labels[n_train:]
+
+
+def train_compare(
+    builders: dict[str, Any],
+    *,
+    epochs: int = 3,
+    n_train: int = 512,
+    n_test: int = 256,
+    lr: float = 0.05,
+    batch_size: int = 32,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train each model the same way (same seed, data, order, SGD) and keep its curves.
+
+    Returns, per name, the mean training loss of every epoch and the test accuracy after
+    every epoch; or an `error` for a model whose training raised.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x_train, y_train, x_test, y_test = digits_tensors(n_train, n_test)
+    results: dict[str, Any] = {
+        "epochs": epochs,
+        "n_train": n_train,
+        "n_test": n_test,
+        "lr": lr,
+    }
+    for name, build in builders.items():
+        try:
+            torch.manual_seed(seed)
+            model = build()
+            optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+            order = torch.Generator().manual_seed(seed)
+            losses, accuracies = [], []
+            for _ in range(epochs):
+                model.train()
+                perm = torch.randperm(n_train, generator=order)
+                total, steps = 0.0, 0
+                for start in range(0, n_train, batch_size):
+                    idx = perm[start : start + batch_size]
+                    loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total += float(loss.item())
+                    steps += 1
+                losses.append(round(total / steps, 4))
+                model.eval()
+                with torch.no_grad():
+                    hits = (model(x_test).argmax(dim=1) == y_test).float().mean().item()
+                accuracies.append(round(float(hits), 4))
+            results[name] = {"loss": losses, "accuracy": accuracies}
+        except Exception as exc:
+            results[name] = {"error": error_fact(exc)}
+    return results
