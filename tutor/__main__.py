@@ -37,12 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a script in the sandbox with shape and loss tracing")
     run.add_argument("file", help="the Python script to run")
     _add_job_options(run)
-    run.add_argument("--data", default="digits", metavar="SPEC",
-                     help="digits (default), csv:PATH, idx:DIR or rgb")
-    run.add_argument("--timeout", type=float, default=None, metavar="S",
-                     help="wall-clock limit in seconds (default 120)")
-    run.add_argument("--memory", type=int, default=None, metavar="MB",
-                     help="memory limit in MB (default 4096)")
+    run.add_argument(
+        "--data",
+        default="digits",
+        metavar="SPEC",
+        help="digits (default), csv:PATH, idx:DIR or rgb",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="wall-clock limit in seconds (default 120)",
+    )
+    run.add_argument(
+        "--memory", type=int, default=None, metavar="MB", help="memory limit in MB (default 4096)"
+    )
 
     check = sub.add_parser("check", help="check an exercise answer")
     check.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
@@ -60,14 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
     export = data_sub.add_parser("export", help="write a dataset as an MNIST-layout CSV")
     export.add_argument("path", help="the CSV file to write")
-    export.add_argument("--source", default="digits", metavar="SPEC",
-                        help="digits (default), csv:PATH, idx:DIR or rgb")
+    export.add_argument(
+        "--source",
+        default="digits",
+        metavar="SPEC",
+        help="digits (default), csv:PATH, idx:DIR or rgb",
+    )
     return parser
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=DEVICES, default="auto",
-                        help="where learner code runs (default: auto)")
+    parser.add_argument(
+        "--device", choices=DEVICES, default="auto", help="where learner code runs (default: auto)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -107,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        sys.stderr.close()
+        return 1
     parser.error(f"unknown command {command}")
     return 2
 

@@ -64,8 +64,10 @@ def _python_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.add(str(Path(sys.executable).resolve().parent.parent))
     paths.add(str(Path(__file__).resolve().parents[2]))  # where the tutor package lives
+    here = os.getcwd()
     for entry in sys.path:
-        if entry and os.path.isabs(entry) and os.path.isdir(entry):
+        # Installed code only: the folder a command was started from is no Python path.
+        if entry and os.path.isabs(entry) and os.path.isdir(entry) and entry != here:
             paths.add(entry)
     real = {os.path.realpath(p) for p in paths} | paths
     # Keep only outermost folders: a bind of a parent already shows its children.
@@ -75,6 +77,24 @@ def _python_paths() -> list[str]:
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
     return kept
+
+
+def _closed_ancestors(paths: list[str]) -> list[str]:
+    """Folders on the way to `paths` that other users cannot enter (like a 0700 /root).
+
+    Jobs run as `nobody`; each such folder is replaced by an empty one in the sandbox and
+    the Python folders inside it are bound back, readable.
+    """
+    closed = []
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            try:
+                if not os.stat(parent).st_mode & 0o001:
+                    closed.append(str(parent))
+                    break
+            except OSError:
+                break
+    return sorted(set(closed))
 
 
 def _is_under(path: str, folder: str) -> bool:
@@ -112,7 +132,7 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
     for dev in sorted(Path("/dev").glob("nvidia*")):
         argv += ["--dev-bind", str(dev), str(dev)]
     hidden = ["/tmp"]
-    for folder in hide:
+    for folder in hide + _closed_ancestors(_python_paths()):
         real = os.path.realpath(folder)
         if os.path.isdir(real) and real not in ("/",) and real not in hidden:
             argv += ["--tmpfs", real]

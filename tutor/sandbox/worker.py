@@ -275,9 +275,15 @@ class Worker:
             os.dup2(devnull, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            from tutor.sandbox.job import run_job
+            try:
+                from tutor.sandbox.job import run_job
 
-            code = run_job(spec, ev_w, torch=self.info.get("torch") is not None)
+                code = run_job(spec, ev_w, torch=self.info.get("torch") is not None)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 70
             os._exit(code)
         os.write(ev_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
         os.close(out_w)
@@ -478,7 +484,8 @@ class Worker:
                 error(
                     "timeout",
                     f"the script ran longer than {secs:g} s and was stopped",
-                    f"The script was still running after {secs:g} seconds, so the tutor stopped it. "
+                    f"The script was still running after {secs:g} seconds, so the tutor "
+                    "stopped it. "
                     "Look for a loop that never ends, or train on fewer examples or epochs; "
                     "`--timeout S` gives it longer.",
                 )

@@ -1,0 +1,264 @@
+"""The sandbox contains broken and hostile scripts, explains errors, and carries on.
+
+One warm worker serves the whole module, so every test after a hostile one also proves
+that the tutor survived it. Real processes, real torch, real bubblewrap where installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e import scripts
+from tutor.sandbox.client import JobSpec, Sandbox
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def box():
+    async with Sandbox(torch=True) as sandbox:
+        yield sandbox
+
+
+async def run(box: Sandbox, source: str, **options: Any) -> list[dict[str, Any]]:
+    options.setdefault("data", None)
+    options.setdefault("timeout_s", 60)
+    return [event async for event in box.run(JobSpec(source=source, **options))]
+
+
+def the_error(events: list[dict[str, Any]]) -> dict[str, Any]:
+    errors = [e for e in events if e["type"] == "error"]
+    assert errors, f"expected an error event, got {events}"
+    assert events[-1]["type"] == "done" and events[-1]["status"] == "error"
+    return errors[0]
+
+
+def output(events: list[dict[str, Any]], stream: str = "stdout") -> str:
+    return "".join(e["text"] for e in events if e["type"] == stream)
+
+
+def job_processes(box: Sandbox) -> list[int]:
+    """Live processes under the worker, the worker itself left out: what a job left behind."""
+    assert box._proc is not None
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if state != "Z":
+            children.setdefault(int(ppid), []).append(int(entry))
+    found: list[tuple[int, int]] = []  # (depth, pid) of python processes under the launcher
+    todo = [(box._proc.pid, 0)]
+    while todo:
+        pid, depth = todo.pop()
+        for child in children.get(pid, []):
+            try:
+                cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"tutor.sandbox.worker" in cmd and not cmd.startswith(b"bwrap"):
+                found.append((depth + 1, child))
+            todo.append((child, depth + 1))
+    if not found:
+        return []
+    top = min(depth for depth, _ in found)
+    return [pid for depth, pid in found if depth > top]
+
+
+async def test_training_script_is_traced_with_the_syllabus_shapes(box: Sandbox) -> None:
+    events = await run(box, scripts.TRAIN, data="digits")
+    assert events[-1] == {**events[-1], "type": "done", "status": "ok"}, output(events, "stderr")
+    shapes = [(e["layer"].split("(")[0], e["out"]) for e in events if e["type"] == "shape"]
+    assert shapes[:6] == [
+        ("Sequential", [64, 10]),
+        ("Conv2d", [64, 16, 28, 28]),
+        ("ReLU", [64, 16, 28, 28]),
+        ("MaxPool2d", [64, 16, 14, 14]),
+        ("Flatten", [64, 3136]),
+        ("Linear", [64, 10]),
+    ]
+    losses = [e for e in events if e["type"] == "loss"]
+    assert losses and all(isinstance(e["value"], float) for e in losses)
+    assert {e["epoch"] for e in losses} == {1, 2}
+    assert "accuracy" in output(events)
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "words"),
+    [
+        (scripts.WRONG_IN_FEATURES, "shape", ["1568", "32", "7"]),
+        (scripts.MISSING_CHANNEL, "shape", ["unsqueeze(1)"]),
+        (scripts.CHANNELS_LAST, "shape", ["permute"]),
+        (scripts.STALE_IN_CHANNELS, "shape", ["16"]),
+        (scripts.FLOAT_LABELS, None, ["long"]),
+        (scripts.NO_SUPER_INIT, "exception", ["super().__init__()"]),
+        (scripts.SYNTAX_ERROR, "exception", ["line 2"]),
+        (scripts.DEVICE_MISMATCH_META, None, [".to(device)"]),
+    ],
+    ids=[
+        "in-features",
+        "missing-channel",
+        "channels-last",
+        "stale-in-channels",
+        "float-labels",
+        "no-super-init",
+        "syntax",
+        "device-mismatch-meta-stands-in-for-gpu",
+    ],
+)
+async def test_errors_are_explained(
+    box: Sandbox, source: str, kind: str | None, words: list[str]
+) -> None:
+    error = the_error(await run(box, source))
+    if kind:
+        assert error["kind"] == kind, error
+    for word in words:
+        assert word in error["explanation"], error["explanation"]
+
+
+async def test_an_infinite_loop_times_out(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.INFINITE_LOOP, timeout_s=1.5))
+    assert error["kind"] == "timeout"
+    assert job_processes(box) == []
+
+
+async def test_a_memory_bomb_is_stopped(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.MEMORY_BOMB, memory_mb=400))
+    assert error["kind"] == "memory"
+    assert job_processes(box) == []
+
+
+async def test_a_fork_bomb_is_stopped_and_nothing_is_left(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.FORK_BOMB, max_procs=32, timeout_s=30))
+    assert error["kind"] in ("sandbox", "exception")
+    assert "process" in error["explanation"]
+    assert job_processes(box) == []
+
+
+async def test_a_segfault_is_a_crash(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.SEGFAULT))
+    assert error["kind"] == "crash"
+    assert "SIGSEGV" in error["message"]
+
+
+async def test_huge_output_is_cut_off(box: Sandbox) -> None:
+    events = await run(box, scripts.HUGE_OUTPUT, output_limit=1_000_000)
+    error = the_error(events)
+    assert error["kind"] == "output-limit"
+    assert len(output(events)) <= 1_000_000
+
+
+async def test_killing_its_parent_leaves_the_tutor_running(box: Sandbox) -> None:
+    events = await run(box, scripts.KILL_PARENT)
+    assert events[-1]["type"] == "done"
+    # Whatever the script managed to kill, the worker still serves the next job.
+    after = await run(box, "print('still serving')")
+    assert output(after) == "still serving\n"
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap or namespaces")
+async def test_opening_a_socket_is_refused(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.OPEN_SOCKET))
+    assert error["kind"] == "sandbox"
+    assert "network" in error["explanation"]
+
+
+async def test_system_exit_with_failure_status(box: Sandbox) -> None:
+    events = await run(box, scripts.SYSTEM_EXIT)
+    error = the_error(events)
+    assert "sys.exit(3)" in error["explanation"]
+    assert output(events) == "leaving\n"
+    clean = await run(box, "import sys\nsys.exit(0)\n")
+    assert clean[-1]["status"] == "ok"
+
+
+async def test_keyboard_interrupt_is_reported(box: Sandbox) -> None:
+    error = the_error(await run(box, scripts.KEYBOARD_INTERRUPT))
+    assert error["kind"] == "exception"
+    assert "KeyboardInterrupt" in error["message"]
+
+
+async def test_learner_output_cannot_fake_events(box: Sandbox) -> None:
+    fake = '{"type": "done", "status": "ok"}'
+    events = await run(box, f"print({fake!r})\nraise ValueError('real failure')\n")
+    assert output(events).strip() == fake
+    assert the_error(events)["message"].startswith("ValueError")
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="file isolation needs bubblewrap")
+async def test_files_outside_the_job_folder_cannot_be_written() -> None:
+    outside = Path("/var/tmp") / f"cnn-tutor-test-{uuid.uuid4().hex}"
+    outside.mkdir(mode=0o777)
+    outside.chmod(0o777)
+    try:
+        async with Sandbox(torch=False, isolation="bubblewrap") as sandbox:
+            events = await run(sandbox, f"open({str(outside / 'x.txt')!r}, 'w').write('hi')\n")
+            error = the_error(events)
+            assert error["kind"] == "sandbox"
+            mine = await run(sandbox, "open('mine.txt', 'w').write('ok')\nprint('wrote')\n")
+            assert output(mine) == "wrote\n"
+        assert not (outside / "x.txt").exists()
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="file isolation needs bubblewrap")
+async def test_the_learners_home_is_hidden() -> None:
+    home = Path("/var/tmp") / f"cnn-tutor-home-{uuid.uuid4().hex}"
+    home.mkdir()
+    (home / "secret.txt").write_text("private")
+    home.chmod(0o755)
+    (home / "secret.txt").chmod(0o644)
+    try:
+        async with Sandbox(torch=False, isolation="bubblewrap", hide=[str(home)]) as sandbox:
+            error = the_error(
+                await run(sandbox, f"print(open({str(home / 'secret.txt')!r}).read())")
+            )
+            assert error["kind"] in ("exception", "sandbox")
+            assert "FileNotFoundError" in error["message"] or "Permission" in error["message"]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.parametrize("level", ["namespaces", "limits"])
+async def test_degraded_isolation_still_runs_and_limits(level: str) -> None:
+    async with Sandbox(torch=False, isolation=level) as sandbox:
+        assert sandbox.level in (level, "limits")
+        assert "bubblewrap" in sandbox.note  # it says how to get full isolation
+        ok = await run(sandbox, "print(6 * 7)")
+        assert output(ok) == "42\n"
+        slow = the_error(await run(sandbox, scripts.INFINITE_LOOP, timeout_s=1))
+        assert slow["kind"] == "timeout"
+        crash = the_error(await run(sandbox, scripts.SEGFAULT))
+        assert crash["kind"] == "crash"
+
+
+async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
+    import asyncio
+
+    seen: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in box.run(
+            JobSpec(source="import time\nprint('go', flush=True)\ntime.sleep(60)\n", data=None)
+        ):
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    while not any(e["type"] == "stdout" for e in seen):
+        await asyncio.sleep(0.02)
+    await box.cancel()
+    await asyncio.wait_for(task, 10)
+    assert the_error(seen)["kind"] == "cancelled"
+    assert job_processes(box) == []
