@@ -53,7 +53,6 @@ class TutorApp(App[None]):
     CSS_PATH = "tutor.tcss"
     TITLE = "cnn-tutor"
     COMMANDS = App.COMMANDS | {CoursePlaces}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
@@ -74,14 +73,11 @@ class TutorApp(App[None]):
             item.key: item for item in (*self.lessons, *self.exercises)
         }
 
-    def get_default_screen(self) -> Screen[None]:
-        return HomeScreen(self.lessons, self.exercises, self.progress)
-
     def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
-        if self.progress.last_screen != HOME:
-            self.go(self.progress.last_screen)
+        # After the start-up batch, so the first frame of that screen is drawn at once.
+        self.call_later(self.go, self.progress.last_screen)
 
     def on_open_place(self, message: OpenPlace) -> None:
         self.go(message.place)
@@ -94,33 +90,30 @@ class TutorApp(App[None]):
             self.push_screen(HelpScreen(binding_sections(self.screen)))
 
     def go(self, place: str) -> None:
-        """Show `place` over the home screen and remember it as the place to resume."""
+        """Show `place` (the only place on the stack) and remember it as the place to resume."""
         item = self.places.get(place)
         if item is None:
             place = HOME
         elif isinstance(item, Lesson):
             self.progress.mark_read(place)
-        screen = self._screen_for(item)
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        if screen is None:
-            if len(self.screen_stack) > 1:
-                self.pop_screen()
-        elif len(self.screen_stack) > 1:
+        screen = self._screen_for(item)
+        if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
         self.progress.last_screen = place
         self._save()
 
-    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None] | None:
+    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None]:
         if isinstance(item, Lesson):
             return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
         if isinstance(item, Exercise):
             came_from = self.progress.last_screen
             back = came_from if came_from.startswith("lesson-") else HOME
             return ExerciseScreen(item, self.lessons, self.exercises, back)
-        return None
+        return HomeScreen(self.lessons, self.exercises, self.progress)
 
     def _save(self) -> None:
         try:

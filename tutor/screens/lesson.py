@@ -15,9 +15,20 @@ from textual.widgets import Footer, Header, Markdown, OptionList, Static
 from tutor.course import Exercise, Lesson
 from tutor.messages import HOME, OpenPlace
 from tutor.screens.links import link_target
-from tutor.screens.playground import PlaygroundScreen
 from tutor.screens.toc import TocScreen
 from tutor.widgets.lesson_list import LessonList
+
+
+def split_for_first_paint(markdown: str, lines: int) -> tuple[str, str]:
+    """The text for the first screenful, cut at a blank line outside code, and the rest."""
+    in_fence = False
+    source = markdown.splitlines(keepends=True)
+    for number, line in enumerate(source):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        elif number >= lines and not in_fence and not line.strip():
+            return "".join(source[: number + 1]), "".join(source[number + 1 :])
+    return markdown, ""
 
 
 class LessonScreen(Screen[None]):
@@ -35,6 +46,8 @@ class LessonScreen(Screen[None]):
         Binding("escape", "home", "Home"),
     ]
 
+    HORIZONTAL_BREAKPOINTS = [(110, "-wide")]
+
     answer_shown: reactive[bool] = reactive(False)
 
     def __init__(
@@ -49,17 +62,19 @@ class LessonScreen(Screen[None]):
         self.lessons = lessons
         self.exercises = exercises
         self.read = read
+        self.tail = ""
         self.sub_title = f"Lesson {lesson.number} of {len(lessons)}: {lesson.title}"
 
     def compose(self) -> ComposeResult:
+        head, self.tail = split_for_first_paint(self.lesson.body, self.app.size.height)
         yield Header()
         with Horizontal(id="lesson-layout"):
             yield LessonList(id="lesson-side")
             with VerticalScroll(id="lesson-scroll"):
-                yield Markdown(self.lesson.body, id="lesson-body", open_links=False)
+                yield Markdown(head, id="lesson-body", open_links=False)
                 if self.lesson.answer is not None:
                     yield Static("Press [b]a[/b] to show the answer.", id="answer-hint")
-                    answer = Markdown(self.lesson.answer, id="answer", open_links=False)
+                    answer = Markdown(id="answer", open_links=False)
                     answer.border_title = "Answer"
                     yield answer
         yield Footer(compact=True, show_command_palette=False)
@@ -68,10 +83,23 @@ class LessonScreen(Screen[None]):
         self.query_one(LessonList).show(self.lessons, self.read, self.lesson.key)
         self.query_one("#lesson-scroll").focus()
 
-    def watch_answer_shown(self, shown: bool) -> None:
+    @on(Markdown.TableOfContentsUpdated, "#lesson-body")
+    def first_screenful_mounted(self) -> None:
+        """Add the rest of the lesson once the first screenful has been drawn: a faster start."""
+        if self.tail:
+            self.refresh(layout=True)  # so the callback waits for that screenful to be drawn
+            self.call_after_refresh(self._show_the_rest)
+
+    async def _show_the_rest(self) -> None:
+        rest, self.tail = self.tail, ""
+        await self.query_one("#lesson-body", Markdown).append(rest)
+
+    async def watch_answer_shown(self, shown: bool) -> None:
         self.set_class(shown, "-answer-shown")
         if shown:
-            answer = self.query_one("#answer")
+            answer = self.query_one("#answer", Markdown)
+            if not answer.source:
+                await answer.update(self.lesson.answer or "")
             self.call_after_refresh(self.query_one("#lesson-scroll").scroll_to_widget, answer)
 
     def _neighbour(self, step: int) -> Lesson | None:
@@ -116,6 +144,8 @@ class LessonScreen(Screen[None]):
         if not self.lesson.examples:
             self.notify("This lesson has no Python example to run.")
         else:
+            from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
+
             origin = f"Lesson {self.lesson.number}: {self.lesson.title}"
             self.app.push_screen(PlaygroundScreen(self.lesson.examples[0], origin))
 
