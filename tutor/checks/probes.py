@@ -64,7 +64,7 @@ def value_facts(value: Any, missing: bool = False) -> dict[str, Any]:
             dtype=str(value.dtype).replace("torch.", ""),
             device=value.device.type,
         )
-        if value.device.type != "meta" and value.numel():
+        if not value.is_meta and value.numel():
             with torch.no_grad():
                 facts.update(_value_range(value.detach().float()))
         return facts
