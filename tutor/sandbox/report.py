@@ -1,0 +1,61 @@
+"""Report a value to cnn-tutor yourself: ``import cnntutor; cnntutor.report(loss)``.
+
+Inside ``cnn-tutor run`` and ``check``, losses of loss modules such as
+``nn.CrossEntropyLoss`` are captured on their own. Use ``report`` for anything else you
+want plotted: a loss computed with a function (``F.cross_entropy``), a loss of your own,
+or another value per step or per epoch::
+
+    import cnntutor
+
+    for epoch in range(10):
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+            ...
+            cnntutor.report(loss)                 # a float or a one-element tensor
+        cnntutor.report(accuracy, name="accuracy", epoch=epoch + 1)
+
+``step`` defaults to counting the calls of that name from 1, and ``epoch`` to the pass
+over the DataLoader that is feeding the training (None without a DataLoader). Once a
+script reports ``"loss"`` itself, automatic loss capture stops, so no step is counted
+twice. Each call is sent as a ``loss`` event (with ``"name"`` when it is not ``"loss"``),
+at most about 50 a second, the first and the last always. Outside the tutor ``report``
+does nothing, so the same script runs anywhere.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from tutor.sandbox import trace
+
+__all__ = ["report"]
+
+
+def report(
+    value: float | torch.Tensor,
+    *,
+    step: int | None = None,
+    epoch: int | None = None,
+    name: str = "loss",
+) -> None:
+    """Send one value (a number or a one-element tensor) to the tutor's loss plot."""
+    tracer = trace.active()
+    if tracer is None:
+        return
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            shape = tuple(value.shape)
+            raise ValueError(
+                f"cnntutor.report() takes one number, but got a tensor of shape {shape}; "
+                "report loss.mean() or one element of it"
+            )
+        number: float | torch.Tensor = value.detach().reshape(())
+    elif isinstance(value, numbers.Real):
+        number = float(value)
+    else:
+        raise TypeError(
+            f"cnntutor.report() takes a number or a one-element tensor, not {type(value).__name__}"
+        )
+    tracer.record(str(name), number, step=step, epoch=epoch, root=tracer.last_root, explicit=True)
