@@ -1,0 +1,182 @@
+"""`cnn-tutor check EX [FILE]`: check an exercise answer in the sandbox and say what is wrong.
+
+Exit status: 0 when every part passed, 1 when some part failed (including code that
+raised, timed out, ran out of memory or did not parse), 2 for a usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from tutor.checks import Verdict, workspace_answer
+from tutor.checks.runner import answer_filename, check_once
+from tutor.course import ContentError, Exercise, find_exercise
+from tutor.errors import UsageError
+from tutor.paths import learner_home
+from tutor.progress import Progress
+
+
+def find(name: str) -> Exercise:
+    """The exercise a command line names, or a one-line UsageError listing the choices."""
+    try:
+        return find_exercise(name)
+    except ContentError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def answer_path(args: argparse.Namespace, ex: Exercise) -> Path:
+    """FILE when given (it must exist), else the learner's workspace copy (made if new)."""
+    if args.file:
+        path = Path(args.file).expanduser()
+        if path.is_dir():
+            raise UsageError(f"{args.file} is a folder; give the path of your answer .py file")
+        if not path.exists():
+            raise UsageError(
+                f"no such file: {args.file}; give the path of your answer, or leave FILE out "
+                f"to check your workspace copy of exercise {ex.number}"
+            )
+        return path
+    try:
+        return workspace_answer(learner_home(args.home), ex)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create your workspace copy of exercise {ex.number}: "
+            f"{exc.strerror or exc}; choose another folder with --home DIR"
+        ) from None
+
+
+def read_answer(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text; save your answer as UTF-8") from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise UsageError(f"cannot read {path}: {reason}; check its permissions") from None
+
+
+def record(args: argparse.Namespace, verdict: Verdict) -> None:
+    """Remember the result in the learner's progress; a failure to save is only a warning."""
+    try:
+        progress = Progress.load(learner_home(args.home))
+        if progress.notice:
+            print(f"note: {progress.notice}", file=sys.stderr)
+        progress.record_check(verdict.slug, verdict.passed)
+        progress.save()
+    except OSError as exc:
+        print(f"note: could not save your progress ({exc.strerror or exc})", file=sys.stderr)
+
+
+def _marks() -> tuple[str, str]:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗·".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "ok", "XX"
+    return "✓", "✗"
+
+
+def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
+    """The verdict for a person: one line per part, then a summary."""
+    good, bad = _marks()
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    label = max([len(p.id) for p in verdict.parts] + [8])
+    lines = [f"Exercise {ex.number} · {ex.slug}: {ex.title}"]
+    if path is not None:
+        lines.append(f"answer: {path}")
+    lines.append("")
+    for part in verdict.parts:
+        lead = f"  {good if part.passed else bad} {part.id.ljust(label)}  "
+        body = textwrap.wrap(part.message, width - len(lead)) or [""]
+        lines.append(lead + body[0])
+        lines.extend(" " * len(lead) + rest for rest in body[1:])
+    chart = comparison_chart(verdict.facts)
+    if chart:
+        lines += ["", chart]
+    passed = sum(p.passed for p in verdict.parts)
+    total = len(verdict.parts)
+    lines.append("")
+    took = f"in {verdict.elapsed_s:.2f} s"
+    if verdict.passed:
+        lines.append(f"{good} All {total} parts passed {took}. Well done!")
+    else:
+        lines.append(
+            f"{bad} {passed} of {total} parts passed {took}. Fix the parts marked {bad} and "
+            f"check again; stuck? see the hints in {ex.folder / 'hints.md'}"
+        )
+    return "\n".join(lines)
+
+
+def comparison_chart(facts: dict[str, Any] | None) -> str:
+    """For a verdict with a training comparison (exercise 6): both loss curves, both accuracies."""
+    training = (facts or {}).get("training")
+    if not isinstance(training, dict):
+        return ""
+    curves = {}
+    for name, label in (("plain", "without BatchNorm"), ("bn", "with BatchNorm")):
+        result = training.get(name) or {}
+        loss = [v for v in result.get("loss", []) if isinstance(v, (int, float))]
+        accuracy = [v for v in result.get("accuracy", []) if isinstance(v, (int, float))]
+        if not loss or len(loss) != len(result.get("loss", [])):
+            return ""
+        curves[label] = (loss, accuracy)
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.theme("clear")
+    plt.plotsize(min(shutil.get_terminal_size((100, 24)).columns, 110), 16)
+    plt.subplots(1, 2)
+    plt.subplot(1, 1)
+    for label, (loss, _) in curves.items():
+        plt.plot(list(range(1, len(loss) + 1)), loss, label=label, marker="dot")
+    plt.title("mean training loss per epoch")
+    plt.xlabel("epoch")
+    plt.subplot(1, 2)
+    for label, (_, accuracy) in curves.items():
+        plt.plot(list(range(1, len(accuracy) + 1)), [100 * a for a in accuracy], label=label)
+    plt.title("test accuracy per epoch (%)")
+    plt.xlabel("epoch")
+    chart = plt.build()
+    plt.clear_figure()
+    if not sys.stdout.isatty():
+        chart = plt.uncolorize(chart)
+    origin = "your SimpleCNN" if training.get("plain_from") == "yours" else "the tutor's SimpleCNN"
+    rows = [chart, f"Same seed, data and SGD (lr {training.get('lr')}); the baseline is {origin}."]
+    for label, (loss, accuracy) in curves.items():
+        rows.append(f"  {label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}")
+    note = (facts or {}).get("observation")
+    if isinstance(note, str) and note.strip():
+        rows.append(f"Your observation: {note.strip()}")
+    return "\n".join(rows)
+
+
+def print_verdict(verdict: Verdict, ex: Exercise, path: Path, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(verdict.to_json()), flush=True)
+    else:
+        print(render(verdict, ex, path), flush=True)
+
+
+def check_exercise(args: argparse.Namespace) -> int:
+    ex = find(args.exercise)
+    path = answer_path(args, ex)
+    source = read_answer(path)
+    from tutor.sandbox.client import SandboxError
+
+    try:
+        verdict = asyncio.run(
+            check_once(ex, source, filename=answer_filename(path), device=args.device)
+        )
+    except SandboxError as exc:
+        print(f"cnn-tutor: the sandbox could not run the check: {exc}", file=sys.stderr)
+        return 1
+    print_verdict(verdict, ex, path, args.json)
+    record(args, verdict)
+    return 0 if verdict.passed else 1
