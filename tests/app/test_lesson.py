@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.message import Message
 from textual.notifications import Notify
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Markdown, Static, TextArea
 
 from tutor.app import TutorApp
 from tutor.course import Exercise, Lesson
@@ -104,6 +104,9 @@ async def test_e_opens_the_exercise_and_escape_comes_back(
         assert isinstance(app.screen, ExerciseScreen)
         assert app.screen.exercise == exercise
         assert app.progress.last_screen == exercise.key
+        how_to = str(app.screen.query_one("#how-to", Static).render())
+        assert f"cnn-tutor check {exercise.number}" in how_to
+        assert exercise.folder.name in how_to
         await pilot.press("escape")
         await pilot.pause()
         assert shown_lesson(app) == lesson.number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,8 +18,9 @@ from tutor.messages import OpenPlace
 from tutor.screens.links import link_target
 
 HOW_TO_CHECK = (
-    "Write your answer in your own editor, then check it from a shell with "
-    "[b]cnn-tutor check $n[/b], or [b]cnn-tutor watch $n[/b] to re-check on every save."
+    "Your answer file is [b]$file[/b]. Edit it in your own editor, then check it from a "
+    "shell with [b]cnn-tutor check $n[/b], or [b]cnn-tutor watch $n[/b] to re-check on "
+    "every save."
 )
 
 
@@ -36,8 +38,10 @@ class ExerciseScreen(Screen[None]):
         lessons: Sequence[Lesson],
         exercises: Sequence[Exercise],
         back: str,
+        home: Path,
     ) -> None:
         super().__init__()
+        self.home = home
         self.exercise = exercise
         self.lessons = lessons
         self.exercises = exercises
@@ -47,12 +51,28 @@ class ExerciseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="exercise-scroll"):
-            yield Static(Content.from_markup(HOW_TO_CHECK, n=self.exercise.number), id="how-to")
+            how_to = Content.from_markup(
+                HOW_TO_CHECK, n=self.exercise.number, file=self._answer_file()
+            )
+            yield Static(how_to, id="how-to")
             yield Markdown(self._statement(), id="exercise-body", open_links=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#exercise-scroll").focus()
+
+    def _answer_file(self) -> str:
+        """The learner's copy of the starter (made on first visit), as they would type it."""
+        from tutor.checks.loader import workspace_answer  # not needed for the app's start
+
+        try:
+            path = workspace_answer(self.home, self.exercise)
+        except OSError as exc:
+            return f"not available ({exc.strerror})"
+        try:
+            return "~/" + str(path.relative_to(Path.home()))
+        except ValueError:
+            return str(path)
 
     def _statement(self) -> str:
         try:

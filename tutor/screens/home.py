@@ -70,9 +70,7 @@ class HomeScreen(Screen[None]):
         if step is None:
             text = "You have read every lesson and passed every exercise. Well done!"
         else:
-            text = Content.from_markup(
-                "Continue with [b]$step[/b] (highlighted below).", step=describe(step)
-            )
+            text = Content.from_markup("Continue with [b]$step[/b].", step=describe(step))
         self.query_one("#continue", Static).update(text)
         course_map = self.query_one(CourseMap)
         course_map.show(self.lessons, self.exercises, self.progress, step.key if step else None)

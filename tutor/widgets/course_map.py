@@ -19,15 +19,17 @@ _STATE_LOOK = {
 }
 
 
-def exercise_prompt(exercise: Exercise, state: str, title_width: int) -> Content:
-    """One exercise's row: a mark, its number, its title and its state in words."""
+_STATE_WIDTH = max(len(state) for state in _STATE_LOOK)
+
+
+def exercise_prompt(exercise: Exercise, state: str) -> Content:
+    """One exercise's row: a mark, its number, its state in words and its title."""
     mark, style = _STATE_LOOK.get(state, _STATE_LOOK[NOT_STARTED])
     return Content.assemble(
         (mark, style),
         (f"{exercise.number:>2}  ", "$text-muted"),
-        exercise.title.ljust(title_width),
-        "  ",
-        (state, style or "$text-muted"),
+        (state.ljust(_STATE_WIDTH + 2), style or "$text-muted"),
+        exercise.title,
     )
 
 
@@ -52,10 +54,9 @@ class CourseMap(OptionList):
             for lesson in lessons
         ]
         options.append(_heading(f"Exercises ({len(exercises)})"))
-        width = max((len(exercise.title) for exercise in exercises), default=0)
         for ex in exercises:
             state = progress.exercises.get(ex.slug, ExerciseState()).state
-            options.append(Option(exercise_prompt(ex, state, width), id=ex.key))
+            options.append(Option(exercise_prompt(ex, state), id=ex.key))
         if not exercises:
             options.append(Option("    The exercises are not here yet.", disabled=True))
         self.set_options(options)
