@@ -28,7 +28,11 @@ from tutor.app import TutorApp
 async def visit() -> None:
     app = TutorApp(Path(sys.argv[1]))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter", "n", "r", "escape", "question_mark", "escape", "e", "h")
+        for place in app.places:  # every lesson and exercise screen
+            app.go(place)
+            await pilot.pause()
+        app.go("lesson-01")
+        await pilot.press("r", "escape", "question_mark", "escape", "ctrl+p", "l", "escape")
         await pilot.pause()
 
 asyncio.run(visit())
