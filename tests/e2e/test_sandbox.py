@@ -45,7 +45,8 @@ def output(events: list[dict[str, Any]], stream: str = "stdout") -> str:
 
 
 def job_processes(box: Sandbox) -> list[int]:
-    """Live processes under the worker, the worker itself left out: what a job left behind."""
+    """Live processes under the worker, the worker and its spare pair left out: what a job
+    left behind."""
     assert box._proc is not None
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -73,7 +74,17 @@ def job_processes(box: Sandbox) -> list[int]:
     if not found:
         return []
     top = min(depth for depth, _ in found)
-    return [pid for depth, pid in found if depth > top]
+    return [pid for depth, pid in found if depth > top and not _waiting_spare(pid)]
+
+
+def _waiting_spare(pid: int) -> bool:
+    """The worker forks the next job's pair ahead of time: one waits for its child, the
+    child waits on a pipe for its script. Those two are expected; anything else is not."""
+    try:
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return True  # already gone
+    return wchan in ("pipe_read", "do_wait", "anon_pipe_read")
 
 
 async def test_training_script_is_traced_with_the_syllabus_shapes(box: Sandbox) -> None:

@@ -149,7 +149,10 @@ def print_learner_traceback(exc: BaseException, filename: str) -> None:
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
     exc.__traceback__ = tb
-    traceback.print_exception(type(exc), exc, tb, file=sys.stderr)
+    lines = traceback.format_exception(type(exc), exc, tb)
+    tracer_file = str(Path(__file__).with_name("trace.py"))
+    # The tracer wraps Module.__call__: its frames are ours, not the learner's.
+    sys.stderr.write("".join(line for line in lines if tracer_file not in line))
 
 
 def plain_explanation(exc: BaseException, filename: str) -> dict[str, Any]:

@@ -57,6 +57,14 @@ def enter_namespaces() -> bool:
     return True
 
 
+def read_all(fd: int) -> bytes:
+    """Read a pipe to its end."""
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def drop_root() -> None:
     """Run the job as `nobody` when the worker is root, so the process limit holds."""
     if os.getuid() != 0:
@@ -121,6 +129,8 @@ def preload(torch: bool) -> dict[str, Any]:
             __import__(name)
         except ImportError:
             pass
+    import tutor.sandbox.job  # noqa: F401
+
     info["torch"] = _torch.__version__
     try:
         info["cuda"] = bool(_torch.cuda.is_available())
@@ -165,6 +175,8 @@ class Worker:
         self.stdin_buf = b""
         self.queue: list[dict[str, Any]] = []
         self.running = True
+        self.spare: tuple[int, dict[int, str], int] | None = None
+        self.zombies: list[int] = []
 
     # -- output to the parent -------------------------------------------------------
     def send(self, event: dict[str, Any]) -> None:
@@ -184,7 +196,7 @@ class Worker:
         self.sel.register(0, selectors.EVENT_READ, "stdin")
         self.send({"type": "ready", "level": self.level, "pid": os.getpid(), **self.info})
         while self.running or self.job:
-            timeout = WATCH_INTERVAL_S if self.job else None
+            timeout = WATCH_INTERVAL_S if self.job or self.zombies else None
             for key, _ in self.sel.select(timeout):
                 if key.data == "stdin":
                     self.read_stdin()
@@ -194,6 +206,9 @@ class Worker:
                 self.watch()
             if not self.job and self.queue:
                 self.start(self.queue.pop(0))
+            elif not self.job and self.spare is None and self.running:
+                self.spare = self.prepare_spare()
+            self.reap()
 
     def read_stdin(self) -> None:
         try:
@@ -235,36 +250,54 @@ class Worker:
         if spec.get("data_path"):
             (folder / "mnist_small.csv").symlink_to(spec["data_path"])
         spec["folder"] = str(folder)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        ev_r, ev_w = os.pipe()
-        keeper = os.fork()
-        if keeper == 0:
-            try:
-                os.close(out_r)
-                os.close(err_r)
-                os.close(ev_r)
-                self.keep(spec, out_w, err_w, ev_w)
-            finally:
-                os._exit(70)
-        for fd in (out_w, err_w, ev_w):
-            os.close(fd)
-        pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events"}
+        spare = self.spare or self.prepare_spare()
+        self.spare = None
+        keeper, pipes, go = spare
+        os.write(go, json.dumps(spec).encode())
+        os.close(go)
         self.job = Job(msg["id"], spec, keeper, time.monotonic(), pipes, folder)
         for fd, name in pipes.items():
-            os.set_blocking(fd, False)
             self.sel.register(fd, selectors.EVENT_READ, name)
             self.job.buffers[fd] = b""
             if name != "events":
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
 
-    def keep(self, spec: dict[str, Any], out_w: int, err_w: int, ev_w: int) -> None:
-        """In the keeper: make the namespaces, fork the job into them, report how it ended."""
+    def prepare_spare(self) -> tuple[int, dict[int, str], int]:
+        """Fork the next job's processes ahead of time, so a job starts in milliseconds.
+
+        Forking a process that holds torch costs several milliseconds, twice; done while
+        the worker is idle, the job then only waits for its spec on the `go` pipe.
+        """
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ev_r, ev_w = os.pipe()
+        ctl_r, ctl_w = os.pipe()
+        go_r, go_w = os.pipe()
+        keeper = os.fork()
+        if keeper == 0:
+            try:
+                for fd in (out_r, err_r, ev_r, ctl_r, go_w):
+                    os.close(fd)
+                self.keep(out_w, err_w, ev_w, ctl_w, go_r)
+            finally:
+                os._exit(70)
+        for fd in (out_w, err_w, ev_w, ctl_w, go_r):
+            os.close(fd)
+        for fd in (out_r, err_r, ev_r, ctl_r):
+            os.set_blocking(fd, False)
+        pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
+        return keeper, pipes, go_w
+
+    def keep(self, out_w: int, err_w: int, ev_w: int, ctl_w: int, go_r: int) -> None:
+        """In the keeper: make the namespaces, fork the job into them, report how it ended.
+
+        The job closes its own pipes before it exits, so the worker hears "done" without
+        waiting for the kernel to tear down a process that holds torch (milliseconds).
+        """
         die_with_parent()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if self.level == "bubblewrap":
             drop_root()
-        limit_processes(int(spec.get("max_procs", 64)))
         if self.namespaces:
             self.namespaces = enter_namespaces()
         inner = os.fork()
@@ -275,7 +308,11 @@ class Worker:
             os.dup2(devnull, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
+            os.close(ctl_w)
             try:
+                spec = json.loads(read_all(go_r))
+                os.close(go_r)
+                limit_processes(int(spec.get("max_procs", 64)))
                 from tutor.sandbox.job import run_job
 
                 code = run_job(spec, ev_w, torch=self.info.get("torch") is not None)
@@ -284,17 +321,22 @@ class Worker:
 
                 traceback.print_exc()
                 code = 70
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.write(ev_w, (json.dumps({"type": "_done", "code": code}) + "\n").encode())
+            for fd in (1, 2, ev_w, out_w, err_w):
+                os.close(fd)
             os._exit(code)
-        os.write(ev_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
-        os.close(out_w)
-        os.close(err_w)
+        for fd in (go_r, out_w, err_w, ev_w):
+            os.close(fd)
+        os.write(ctl_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
         _, status = os.waitpid(inner, 0)
         ended = {"type": "_exit", "code": None, "signal": None}
         if os.WIFSIGNALED(status):
             ended["signal"] = os.WTERMSIG(status)
         else:
             ended["code"] = os.WEXITSTATUS(status)
-        os.write(ev_w, (json.dumps(ended) + "\n").encode())
+        os.write(ctl_w, (json.dumps(ended) + "\n").encode())
         os._exit(0)
 
     # -- reading a job's pipes --------------------------------------------------------------
@@ -310,18 +352,18 @@ class Worker:
             self.sel.unregister(fd)
             os.close(fd)
             del job.pipes[fd]
-            if name != "events":
+            if name in ("stdout", "stderr"):
                 tail = job.decoders[name].decode(b"", final=True)
                 if tail:
                     self.send_job({"type": name, "text": tail})
-            if not job.pipes:
-                self.finish()
+            self.maybe_finish()
             return
-        if name == "events":
+        if name in ("events", "control"):
             job.buffers[fd] += chunk
             *lines, job.buffers[fd] = job.buffers[fd].split(b"\n")
             for line in lines:
-                self.job_event(line)
+                self.job_event(line, trusted=name == "control")
+            self.maybe_finish()
             return
         limit = int(job.spec.get("output_limit", 2_000_000))
         room = limit - job.out_bytes
@@ -333,7 +375,27 @@ class Worker:
         if job.out_bytes > limit and not job.stopped:
             self.stop("output-limit")
 
-    def job_event(self, line: bytes) -> None:
+    def reap(self) -> None:
+        """Collect keepers that finished tearing down after their job was reported."""
+        for pid in list(self.zombies):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    self.zombies.remove(pid)
+            except ChildProcessError:
+                self.zombies.remove(pid)
+
+    def maybe_finish(self) -> None:
+        """End the job once its output is closed and we know how it exited."""
+        job = self.job
+        if job is None:
+            return
+        streams = [n for n in job.pipes.values() if n != "control"]
+        known = job.exit_code is not None or job.exit_signal is not None
+        if not streams and (known or "control" not in job.pipes.values()):
+            self.finish()
+
+    def job_event(self, line: bytes, *, trusted: bool = False) -> None:
+        """One event line: the keeper's (trusted) or the job's (passed on, never obeyed)."""
         job = self.job
         assert job is not None
         try:
@@ -343,7 +405,7 @@ class Worker:
         if not isinstance(event, dict):
             return
         kind = event.get("type")
-        if kind == "_inner":
+        if trusted and kind == "_inner":
             job.inner = int(event["pid"])
             try:
                 job.ns = os.readlink(f"/proc/{job.inner}/ns/pid") if self.namespaces else None
@@ -351,8 +413,13 @@ class Worker:
                 job.ns = None
         elif kind == "_device":
             job.spec["resolved_device"] = event.get("device")
-        elif kind == "_exit":
+        elif trusted and kind == "_exit":
             job.exit_code, job.exit_signal = event["code"], event["signal"]
+        elif kind == "_done":
+            if job.exit_code is None and isinstance(event.get("code"), int):
+                job.exit_code = event["code"]
+        elif trusted:
+            return
         else:
             self.send_job(event)
 
@@ -453,10 +520,17 @@ class Worker:
     def finish(self) -> None:
         job = self.job
         assert job is not None
+        for fd in list(job.pipes):
+            self.sel.unregister(fd)
+            os.close(fd)
+        job.pipes.clear()
+        status = 0
         try:
-            _, status = os.waitpid(job.keeper, 0)
+            pid, status = os.waitpid(job.keeper, os.WNOHANG)
+            if pid == 0:
+                self.zombies.append(job.keeper)  # still tearing down: reap it later
         except ChildProcessError:
-            status = 0
+            pass
         if job.stopped or job.exit_signal or (job.exit_code not in (0, None)):
             self.kill_all()
         if job.exit_code is None and job.exit_signal is None and os.WIFSIGNALED(status):
@@ -590,6 +664,10 @@ def main() -> None:
     except OSError:
         pass
     info = preload(args.torch)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
     namespaces = args.level != "limits" and namespaces_work()
     level = args.level if namespaces or args.level == "bubblewrap" else "limits"
     Worker(Path(args.root), level, namespaces, info).serve()
