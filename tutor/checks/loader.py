@@ -35,7 +35,15 @@ def load_check(ex: Exercise) -> ModuleType:
         raise ImportError(f"cannot load the checker {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    writes = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # keep the shipped exercise folders free of __pycache__
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    finally:
+        sys.dont_write_bytecode = writes
     _loaded[key] = module
     return module
 
