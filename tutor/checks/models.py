@@ -341,7 +341,7 @@ def in_features_part(pid: str, layers: list[dict[str, Any]], channels: int, side
         side * side: "the channels are missing: Flatten keeps every channel.",
     }
     reason = reasons.get(
-        got,
+        got if isinstance(got, int) else -1,
         (
             f"Flatten hands the Linear channels x height x width values per image: {channels} "
             f"channels of {side}x{side} after the two pools."
