@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.commands.check import answer_path, find, print_verdict, read_answer, record
-from tutor.course import Exercise, load_exercises
+from tutor.course import ContentError, Exercise, find_exercise, load_exercises
 from tutor.errors import UsageError
 from tutor.paths import learner_home
 from tutor.progress import PASSED, Progress
@@ -28,9 +28,15 @@ QUIET_MS = 15
 
 
 def current_exercise(args: argparse.Namespace) -> Exercise:
-    """EX when given; else the first exercise not yet passed (the one being worked on)."""
+    """EX when given; else the one a workspace file is named after (`05-module-class.py`);
+    else the first exercise not yet passed (the one being worked on)."""
+    if args.exercise and args.file is None and args.exercise.endswith(".py"):
+        args.file, args.exercise = args.exercise, None  # `watch FILE`
     if args.exercise:
         return find(args.exercise)
+    if args.file:
+        with contextlib.suppress(ContentError):
+            return find_exercise(Path(args.file).stem)
     exercises = load_exercises()
     if not exercises:
         raise UsageError("no exercises found; reinstall cnn-tutor")
