@@ -14,13 +14,18 @@ from pathlib import Path
 
 from tutor.sandbox.client import JobSpec, Sandbox
 
-TRAIN = """\
+IMPORTS = """\
+import time
 import pandas as pd
 import torch
 import torch.nn as nn
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
+"""
 
+# Timed from after the imports: the figure is the cost of tracing, not of importing.
+TRAIN = """\
+started = time.perf_counter()
 torch.manual_seed(0)
 df = pd.read_csv("mnist_small.csv")
 X = df.drop(columns="label").values / 255.0
@@ -42,10 +47,9 @@ for epoch in range(5):
         loss = criterion(model(xb), yb)
         loss.backward()
         optimizer.step()
+print("TRAIN_SECONDS", time.perf_counter() - started)
 """
-
-TRAIN_START = "import time as _t\n_t0 = _t.perf_counter()\n"
-TRAIN_END = "\nprint('TRAIN_SECONDS', _t.perf_counter() - _t0)\n"
+SCRIPT = IMPORTS + TRAIN
 
 
 def _seconds(stdout: str) -> float:
@@ -55,24 +59,34 @@ def _seconds(stdout: str) -> float:
     raise RuntimeError(f"the training script printed no timing: {stdout[-300:]}")
 
 
-async def _warm_jobs(rounds: int) -> tuple[list[float], list[float], str]:
-    trivial, traced = [], []
+async def _warm(rounds: int) -> dict[str, list[float] | str]:
+    spaced: list[float] = []
+    back_to_back: list[float] = []
+    traced: list[float] = []
     async with Sandbox(torch=True) as box:
         async for _ in box.run(JobSpec(source="pass", data=None)):
             pass  # the first job pays for nothing we want to count
         for _ in range(rounds):
+            # People start runs seconds apart; the worker uses the pause to fork the next
+            # job ahead of time. 0.2 s is far less than any human gap.
+            await asyncio.sleep(0.2)
             start = time.perf_counter()
             async for _ in box.run(JobSpec(source="x = 1 + 1", data=None)):
                 pass
-            trivial.append(time.perf_counter() - start)
+            spaced.append(time.perf_counter() - start)
+        for _ in range(rounds):
+            start = time.perf_counter()
+            async for _ in box.run(JobSpec(source="x = 1 + 1", data=None)):
+                pass
+            back_to_back.append(time.perf_counter() - start)
         for _ in range(3):
             out = ""
-            async for event in box.run(JobSpec(source=TRAIN_START + TRAIN + TRAIN_END)):
+            async for event in box.run(JobSpec(source=SCRIPT)):
                 if event["type"] == "stdout":
                     out += event["text"]
             traced.append(_seconds(out))
         level = box.level
-    return trivial, traced, level
+    return {"spaced": spaced, "back": back_to_back, "traced": traced, "level": level}
 
 
 def _plain_runs(rounds: int) -> list[float]:
@@ -81,7 +95,7 @@ def _plain_runs(rounds: int) -> list[float]:
     folder = Path(tempfile.mkdtemp(prefix="cnn-tutor-bench-"))
     try:
         shutil.copyfile(prepared_csv("digits"), folder / "mnist_small.csv")
-        (folder / "train.py").write_text(TRAIN_START + TRAIN + TRAIN_END)
+        (folder / "train.py").write_text(SCRIPT)
         times = []
         for _ in range(rounds):
             done = subprocess.run(
@@ -103,20 +117,26 @@ def _cold_import(rounds: int) -> list[float]:
 
 
 def run() -> list[tuple[str, str, str]]:
-    trivial, traced, level = asyncio.run(_warm_jobs(30))
-    cold = _cold_import(5)
-    plain = _plain_runs(3)
-    job_ms = statistics.median(trivial) * 1000
-    cold_ms = statistics.median(cold) * 1000
-    traced_s, plain_s = statistics.median(traced), statistics.median(plain)
+    warm = asyncio.run(_warm(30))
+    cold_ms = statistics.median(_cold_import(5)) * 1000
+    plain_s = statistics.median(_plain_runs(3))
+    spaced_ms = statistics.median(warm["spaced"]) * 1000  # type: ignore[arg-type]
+    back_ms = statistics.median(warm["back"]) * 1000  # type: ignore[arg-type]
+    traced_s = statistics.median(warm["traced"])  # type: ignore[arg-type]
     return [
         (
-            "trivial job, warm worker (median of 30)",
-            f"{job_ms:.1f} ms",
-            f"cold `import torch` {cold_ms:.0f} ms: {cold_ms / job_ms:.0f}x faster ({level})",
+            "trivial job, warm worker, runs 0.2 s apart",
+            f"{spaced_ms:.1f} ms",
+            f"cold `import torch` {cold_ms:.0f} ms: {cold_ms / spaced_ms:.0f}x faster "
+            f"({warm['level']})",
         ),
         (
-            "training, traced in the sandbox (median of 3)",
+            "trivial job, warm worker, back to back",
+            f"{back_ms:.1f} ms",
+            f"cold `import torch` {cold_ms:.0f} ms: {cold_ms / back_ms:.0f}x faster",
+        ),
+        (
+            "5 epochs of training, traced in the sandbox",
             f"{traced_s:.2f} s",
             f"plain python {plain_s:.2f} s: ratio {traced_s / plain_s:.2f}x",
         ),

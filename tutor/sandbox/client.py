@@ -68,12 +68,14 @@ class Sandbox:
         self._data_links: dict[str, str] = {}
         self.info: dict[str, Any] = {}
         self.level = ""
+        self.fallback = ""
 
     # -- life cycle -------------------------------------------------------------------
     @property
     def note(self) -> str:
-        """One line saying which isolation is in force."""
-        return NOTES.get(self.level, "")
+        """One line saying which isolation is in force (and why not a stronger one)."""
+        note = NOTES.get(self.level, "")
+        return f"{note} [{self.fallback}]" if self.fallback else note
 
     @property
     def cuda(self) -> bool:
@@ -98,6 +100,8 @@ class Sandbox:
         for level in levels:
             try:
                 await self._launch(level)
+                if failures:
+                    self.fallback = "; ".join(failures)
                 return
             except SandboxError as exc:
                 failures.append(f"{level}: {exc}")

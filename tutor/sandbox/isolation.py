@@ -140,8 +140,8 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
     made: set[str] = set()
     for path in _python_paths():
         owner = next((h for h in hidden if _is_under(path, h)), None)
-        if owner is None:
-            continue
+        if owner is None or path == owner:
+            continue  # visible already, or a hidden folder itself (a script run from /tmp)
         # Make the folders on the way readable by anyone: the job may run as `nobody`.
         for parent in reversed(Path(path).parents):
             folder = str(parent)
