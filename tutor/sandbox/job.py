@@ -70,7 +70,6 @@ def make_emit(fd: int) -> Emit:
 def set_limits(spec: dict[str, Any], device: str) -> None:
     """Address-space limit on CPU (CUDA needs a huge address space; the worker watches RSS)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.nice(5)  # the worker that watches the limits must win the CPU from a runaway job
     size = int(spec.get("file_limit_mb", 1024)) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     if device == "cpu":

@@ -131,6 +131,10 @@ def preload(torch: bool) -> dict[str, Any]:
             pass
     import tutor.sandbox.job  # noqa: F401
 
+    # The first optimiser pulls in torch's lazy modules (about 1.7 s): pay that once here.
+    probe = _torch.nn.Linear(1, 1)
+    for make in (_torch.optim.SGD, _torch.optim.Adam):
+        make(probe.parameters(), lr=0.1).step()
     info["torch"] = _torch.__version__
     try:
         info["cuda"] = bool(_torch.cuda.is_available())
