@@ -103,3 +103,298 @@ def parse_layer(text: str) -> Window | None:
             padding=_arg(text, "padding", 2, 0),
         )
     return None
+
+
+# --- a stack of layers, traced shape by shape (the shape calculator) -------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One line of a layer stack: its kind and the numbers it was given.
+
+    `in_channels`/`in_features` are None where the learner left them to be inferred
+    (the short form `conv 16 k3 p1` takes whatever channels arrive).
+    """
+
+    kind: str  # conv, maxpool, avgpool, flatten, linear, relu, batchnorm, dropout
+    text: str
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    in_channels: int | None = None
+    out_channels: int | None = None
+    in_features: int | None = None
+    out_features: int | None = None
+    bias: bool = True
+
+    @property
+    def window(self) -> Window | None:
+        """The sliding window of a conv or pool layer; None for the others."""
+        if self.kind not in ("conv", "maxpool", "avgpool"):
+            return None
+        return Window(self.kind, self.kernel, self.stride, self.padding)
+
+
+class LayerError(ValueError):
+    """A line of a layer stack that could not be read; the message says what to write."""
+
+
+_PASS_THROUGH = {"relu": "relu", "dropout": "dropout", "sigmoid": "relu", "tanh": "relu"}
+_TORCH_NAMES = {
+    "conv2d": "conv",
+    "maxpool2d": "maxpool",
+    "avgpool2d": "avgpool",
+    "flatten": "flatten",
+    "linear": "linear",
+    "relu": "relu",
+    "batchnorm2d": "batchnorm",
+    "dropout": "dropout",
+}
+_EXAMPLES = "e.g. conv 16 k3 p1, pool 2, flatten, linear 10 or Conv2d(1, 16, 3, padding=1)"
+
+
+def _call_args(text: str) -> tuple[list[int], dict[str, int | bool]]:
+    """The positional and keyword numbers of `Name(1, 16, 3, padding=1)`."""
+    inside = text[text.index("(") + 1 : text.rindex(")")] if "(" in text else ""
+    positional: list[int] = []
+    named: dict[str, int | bool] = {}
+    for part in re.split(r",(?![^()]*\))", inside):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, value = part.rpartition("=")
+        value = value.strip().strip("()").split(",")[0].strip()
+        number: int | bool
+        if value in ("True", "False"):
+            number = value == "True"
+        elif re.fullmatch(r"\d+", value):
+            number = int(value)
+        else:
+            raise LayerError(f"'{part}' is not a whole number")
+        if name:
+            named[name.strip()] = number
+        elif named:
+            raise LayerError("a plain number cannot follow a name=value")
+        else:
+            positional.append(int(number))
+    return positional, named
+
+
+def _pick(positional: list[int], named: dict[str, int | bool], names: list[str]) -> dict[str, int]:
+    values = dict(zip(names, positional, strict=False))
+    if len(positional) > len(names):
+        raise LayerError(f"too many numbers: this layer takes {', '.join(names)}")
+    for key, value in named.items():
+        if key not in names and key != "bias":
+            raise LayerError(f"unknown setting '{key}'")
+        if key in names:
+            values[key] = int(value)
+    return values
+
+
+def _torch_layer(kind: str, text: str) -> Layer:
+    positional, named = _call_args(text)
+    bias = bool(named.get("bias", True))
+    if kind == "conv":
+        names = ["in_channels", "out_channels", "kernel_size", "stride", "padding"]
+        v = _pick(positional, named, names)
+        if not {"in_channels", "out_channels", "kernel_size"} <= v.keys():
+            raise LayerError("Conv2d needs in_channels, out_channels and kernel_size")
+        return Layer(
+            kind, text, v["kernel_size"], v.get("stride", 1), v.get("padding", 0),
+            in_channels=v["in_channels"], out_channels=v["out_channels"], bias=bias,
+        )  # fmt: skip
+    if kind in ("maxpool", "avgpool"):
+        v = _pick(positional, named, ["kernel_size", "stride", "padding"])
+        if "kernel_size" not in v:
+            raise LayerError("a pool needs kernel_size")
+        k = v["kernel_size"]
+        return Layer(kind, text, k, v.get("stride", k), v.get("padding", 0))
+    if kind == "linear":
+        v = _pick(positional, named, ["in_features", "out_features"])
+        if len(v) < 2:
+            raise LayerError("Linear needs in_features and out_features")
+        return Layer(
+            kind, text, in_features=v["in_features"], out_features=v["out_features"], bias=bias
+        )
+    if kind == "batchnorm":
+        v = _pick(positional, named, ["num_features"])
+        if "num_features" not in v:
+            raise LayerError("BatchNorm2d needs num_features")
+        return Layer(kind, text, in_channels=v["num_features"])
+    return Layer(kind, text)
+
+
+def _short_layer(words: list[str], text: str) -> Layer:
+    """`conv 16 k3 s1 p1`, `pool 2`, `avgpool 2 s1`, `linear 10`, `flatten`, `relu`."""
+    head, rest = words[0], words[1:]
+    kind = {"conv": "conv", "pool": "maxpool", "maxpool": "maxpool", "avgpool": "avgpool"}.get(
+        head, _TORCH_NAMES.get(head, head)
+    )
+    numbers: dict[str, int] = {}
+    for word in rest:
+        match = re.fullmatch(r"([ksp]?)=?(\d+)", word)
+        if not match:
+            raise LayerError(f"'{word}' is not understood; {_EXAMPLES}")
+        numbers[match.group(1) or "n"] = int(match.group(2))
+    if kind == "conv":
+        if "n" not in numbers:
+            raise LayerError("say how many filters: conv 16 k3 p1")
+        k = numbers.get("k", 3)
+        return Layer(
+            kind, text, k, numbers.get("s", 1), numbers.get("p", 0), out_channels=numbers["n"]
+        )
+    if kind in ("maxpool", "avgpool"):
+        k = numbers.get("n", numbers.get("k", 2))
+        return Layer(kind, text, k, numbers.get("s", k), numbers.get("p", 0))
+    if kind == "linear":
+        if "n" not in numbers:
+            raise LayerError("say how many outputs: linear 10")
+        return Layer(kind, text, out_features=numbers["n"])
+    if kind in ("flatten", "relu", "dropout", "batchnorm"):
+        return Layer(kind, text)
+    if head in _PASS_THROUGH:
+        return Layer(_PASS_THROUGH[head], text)
+    raise LayerError(f"unknown layer '{words[0]}'; {_EXAMPLES}")
+
+
+def parse_stack_line(text: str) -> Layer:
+    """One layer from a short line (`conv 16 k3 p1`) or a PyTorch call (`nn.Conv2d(1, 16, 3)`)."""
+    line = text.strip()
+    if "(" in line:
+        name = line.split("(", 1)[0].strip().removeprefix("nn.").lower()
+        kind = _TORCH_NAMES.get(name)
+        if kind is None:
+            raise LayerError(f"unknown layer '{line.split('(', 1)[0].strip()}'; {_EXAMPLES}")
+        if not line.endswith(")"):
+            raise LayerError("a closing ')' is missing")
+        return _torch_layer(kind, line)
+    words = line.lower().replace(",", " ").split()
+    if not words:
+        raise LayerError("empty line")
+    return _short_layer(words, line)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer of a traced stack: the shape after it, its parameters and receptive field.
+
+    `shape` is None when the layer cannot apply (`problem` says why) or an earlier one could
+    not; `field` is None once Flatten has mixed every position together.
+    """
+
+    text: str
+    layer: Layer | None
+    shape: tuple[int, ...] | None
+    params: int = 0
+    field: int | None = None
+    problem: str | None = None
+    note: str | None = None
+
+
+def _times(numbers: tuple[int, ...]) -> str:
+    return " × ".join(str(n) for n in numbers)
+
+
+def _apply(layer: Layer, shape: tuple[int, ...], flat_from: tuple[int, ...] | None) -> Step:
+    """The step of one layer on an input of `shape` (its problem if it cannot apply)."""
+    kind = layer.kind
+
+    def fail(why: str) -> Step:
+        return Step(layer.text, layer, None, problem=why)
+
+    def sides(h: int, w: int) -> tuple[int, int]:
+        return (conv_out(h, layer.kernel, layer.stride, layer.padding),
+                conv_out(w, layer.kernel, layer.stride, layer.padding))  # fmt: skip
+
+    if kind in ("conv", "maxpool", "avgpool", "batchnorm") and len(shape) != 4:
+        name = {"conv": "Conv2d", "batchnorm": "BatchNorm2d"}.get(kind, "a 2D pool")
+        return fail(f"{name} needs (B, C, H, W), but {shape} arrives (after Flatten?)")
+    if kind == "conv":
+        b, c, h, w = shape
+        if layer.in_channels is not None and layer.in_channels != c:
+            return fail(f"in_channels is {layer.in_channels}, but {c} channels arrive")
+        if layer.kernel < 1 or layer.stride < 1 or layer.out_channels == 0:
+            return fail("kernel, stride and out_channels must be at least 1")
+        if min(h, w) + 2 * layer.padding < layer.kernel:
+            padded = f" (with padding {layer.padding})" if layer.padding else ""
+            side = f"{h + 2 * layer.padding}×{w + 2 * layer.padding}"
+            return fail(f"kernel {layer.kernel} is larger than the {side} map{padded}")
+        out_c = layer.out_channels or 0
+        params = out_c * c * layer.kernel**2 + (out_c if layer.bias else 0)
+        return Step(layer.text, layer, (b, out_c, *sides(h, w)), params)
+    if kind in ("maxpool", "avgpool"):
+        b, c, h, w = shape
+        if layer.kernel < 1 or layer.stride < 1:
+            return fail("kernel and stride must be at least 1")
+        if 2 * layer.padding > layer.kernel:
+            return fail(f"padding {layer.padding} is more than half the kernel {layer.kernel}")
+        if min(h, w) + 2 * layer.padding < layer.kernel:
+            return fail(f"kernel {layer.kernel} is larger than the {h}×{w} map")
+        return Step(layer.text, layer, (b, c, *sides(h, w)))
+    if kind == "batchnorm":
+        c = shape[1]
+        if layer.in_channels is not None and layer.in_channels != c:
+            return fail(f"num_features is {layer.in_channels}, but {c} channels arrive")
+        return Step(layer.text, layer, shape, 2 * c)
+    if kind == "flatten":
+        if len(shape) < 2:
+            return Step(layer.text, layer, shape)
+        features = 1
+        for n in shape[1:]:
+            features *= n
+        return Step(layer.text, layer, (shape[0], features))
+    if kind == "linear":
+        last = shape[-1]
+        wanted = layer.in_features
+        if wanted is not None and wanted != last:
+            if flat_from is not None and len(shape) == 2:
+                where = f"Flatten gives {last} = {_times(flat_from)}"
+            else:
+                where = f"the last axis of {shape} is {last}"
+            return fail(f"in_features is {wanted}, but {where}")
+        out_f = layer.out_features or 0
+        params = out_f * last + (out_f if layer.bias else 0)
+        note = None
+        if len(shape) > 2:
+            note = f"acts on the last axis only ({last}); Flatten first?"
+        return Step(layer.text, layer, (*shape[:-1], out_f), params, note=note)
+    return Step(layer.text, layer, shape)
+
+
+def trace_stack(input_shape: tuple[int, ...], lines: list[str]) -> list[Step]:
+    """Each line's layer applied in turn to `input_shape`: shapes, parameters, fields, problems.
+
+    Blank lines and `#` comments are skipped. After the first problem the later layers get
+    no shape (what they would receive is unknown).
+    """
+    steps: list[Step] = []
+    shape: tuple[int, ...] | None = input_shape
+    field: Field | None = Field()
+    flat_from: tuple[int, ...] | None = None
+    for raw in lines:
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            layer = parse_stack_line(text)
+        except LayerError as exc:
+            steps.append(Step(text, None, None, problem=str(exc)))
+            shape = None
+            continue
+        if shape is None:
+            steps.append(Step(text, layer, None))
+            continue
+        step = _apply(layer, shape, flat_from)
+        if step.shape is not None:
+            window = layer.window
+            if field is not None and window is not None:
+                field = field.through(window)
+            elif layer.kind in ("flatten", "linear") and len(step.shape) == 2:
+                field = None
+            flat_from = shape[1:] if layer.kind == "flatten" else flat_from
+            step = Step(step.text, layer, step.shape, step.params,
+                        field.size if field else None, None, step.note)  # fmt: skip
+        shape = step.shape
+        steps.append(step)
+    return steps
