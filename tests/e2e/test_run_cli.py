@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -142,3 +143,64 @@ def test_real_idx_files_reach_the_script_as_mnist_small_csv(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     out = "".join(e["text"] for e in events_of(done.stdout) if e["type"] == "stdout")
     assert out.strip() == "(70000, 785)"
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if state != "Z":
+            children.setdefault(int(ppid), []).append(int(entry))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("level", ["bubblewrap", "namespaces"])
+def test_killing_the_tutor_takes_the_worker_and_the_job_with_it(level: str, tmp_path: Path) -> None:
+    if level == "bubblewrap" and not shutil.which("bwrap"):
+        pytest.skip("bubblewrap is not installed")
+    (tmp_path / "spin.py").write_text("print('spinning', flush=True)\nwhile True:\n    pass\n")
+    env = {**os.environ, "CNN_TUTOR_ISOLATION": level}
+    tutor = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "run", "spin.py", "--timeout", "300", "--json"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert tutor.stdout is not None
+        for line in tutor.stdout:
+            if '"spinning' in line:
+                break
+        below = _descendants(tutor.pid)
+        assert len(below) >= 2  # the worker and the spinning job at least
+        tutor.kill()
+        tutor.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(p) for p in below):
+            time.sleep(0.1)
+        assert not [p for p in below if _alive(p)]
+    finally:
+        if tutor.poll() is None:
+            tutor.kill()
