@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -10,10 +14,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Markdown, OptionList, Static
 
 from tutor.course import Exercise, Lesson
 from tutor.messages import HOME, OpenPlace
+from tutor.paths import learner_home
 from tutor.screens.links import link_target
 from tutor.screens.toc import TocScreen
 from tutor.widgets.lesson_list import LessonList
@@ -29,6 +35,51 @@ def split_for_first_paint(markdown: str, lines: int) -> tuple[str, str]:
         elif number >= lines and not in_fence and not line.strip():
             return "".join(source[: number + 1]), "".join(source[number + 1 :])
     return markdown, ""
+
+
+_PICTURE_FENCE = re.compile(r"^```picture[ \t]*\n(.*?)^```[ \t]*(?:\n|$)", re.S | re.M)
+# A picture block's name -> its widget (module, class), imported when a lesson shows it.
+PICTURES = {
+    "conv-stepper": ("tutor.widgets.conv_stepper", "ConvStepper"),
+    "shape-calculator": ("tutor.widgets.shape_calculator", "ShapeCalculator"),
+    "pooling": ("tutor.widgets.pooling_view", "PoolingView"),
+    "receptive-field": ("tutor.widgets.receptive_field_view", "ReceptiveFieldView"),
+    "feature-maps": ("tutor.widgets.feature_maps_view", "FeatureMapsView"),
+    "channels-first": ("tutor.widgets.channels_first_view", "ChannelsFirstView"),
+}
+
+
+@dataclass(frozen=True)
+class PictureBlock:
+    """A ```picture block of a lesson: the picture's name, then any lines it is given."""
+
+    name: str
+    args: str = ""
+
+
+def split_pictures(markdown: str) -> list[str | PictureBlock]:
+    """The lesson as Markdown parts with the picture blocks between them."""
+    parts: list[str | PictureBlock] = []
+    start = 0
+    for match in _PICTURE_FENCE.finditer(markdown):
+        parts.append(markdown[start : match.start()])
+        name, _, args = match.group(1).strip().partition("\n")
+        parts.append(PictureBlock(name.strip(), args))
+        start = match.end()
+    parts.append(markdown[start:])
+    return parts
+
+
+def make_picture(block: PictureBlock, home: Path) -> Widget:
+    """The widget of a picture block (a note in its place if the name is unknown)."""
+    if block.name not in PICTURES:
+        known = ", ".join(PICTURES)
+        note = f"(A picture named '{block.name}' does not exist; known pictures: {known}.)"
+        return Static(note, classes="lesson-picture -unknown", markup=False)
+    module, name = PICTURES[block.name]
+    widget: Widget = getattr(importlib.import_module(module), name).from_block(block.args, home)
+    widget.add_class("lesson-picture")
+    return widget
 
 
 class LessonScreen(Screen[None]):
@@ -63,10 +114,12 @@ class LessonScreen(Screen[None]):
         self.exercises = exercises
         self.read = read
         self.tail = ""
+        self.later: list[str | PictureBlock] = []
         self.sub_title = f"Lesson {lesson.number} of {len(lessons)}: {lesson.title}"
 
     def compose(self) -> ComposeResult:
-        head, self.tail = split_for_first_paint(self.lesson.body, self.app.size.height)
+        first, *self.later = split_pictures(self.lesson.body)
+        head, self.tail = split_for_first_paint(str(first), self.app.size.height)
         yield Header()
         with Horizontal(id="lesson-layout"):
             yield LessonList(id="lesson-side")
@@ -86,13 +139,30 @@ class LessonScreen(Screen[None]):
     @on(Markdown.TableOfContentsUpdated, "#lesson-body")
     def first_screenful_mounted(self) -> None:
         """Add the rest of the lesson once the first screenful has been drawn: a faster start."""
-        if self.tail:
+        if self.tail or self.later:
             self.refresh(layout=True)  # so the callback waits for that screenful to be drawn
             self.call_after_refresh(self._show_the_rest)
 
     async def _show_the_rest(self) -> None:
         rest, self.tail = self.tail, ""
-        await self.query_one("#lesson-body", Markdown).append(rest)
+        later, self.later = self.later, []
+        body = self.query_one("#lesson-body", Markdown)
+        if rest:
+            await body.append(rest)
+        parts = [
+            make_picture(part, self._learner_home())
+            if isinstance(part, PictureBlock)
+            else Markdown(part, classes="lesson-part", open_links=False)
+            for part in later
+            if isinstance(part, PictureBlock) or part.strip()
+        ]
+        if parts:
+            await self.query_one("#lesson-scroll").mount_all(parts, after=body)
+
+    def _learner_home(self) -> Path:
+        """The learner's folder, where the playground leaves its last trained model."""
+        progress = getattr(self.app, "progress", None)
+        return progress.home if progress is not None else learner_home()
 
     async def watch_answer_shown(self, shown: bool) -> None:
         self.set_class(shown, "-answer-shown")
