@@ -183,7 +183,10 @@ class FeatureMapsView(Picture):
             half_blocks(lambda r, c: signed(fmap[r][c], scale), n, n)
         )
         picture = Text(shown.caption + "\n", "italic" if shown.trained else "")
-        picture.append_text(beside([left, middle, right], gap=2))
+        wide = self.content_size.width >= 80
+        picture.append_text(beside([left, middle, right] if wide else [left, right], gap=2))
+        if not wide:
+            picture.append("\n").append_text(middle)
         picture.append("\n\n")
         picture.append_text(self._thumbnails())
         picture.append(
