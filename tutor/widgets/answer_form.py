@@ -1,0 +1,244 @@
+"""The answer form of a numeric exercise: one box per field of exercise.toml, checked as typed.
+
+The form reads and writes the learner's answer file, a Python file of simple assignments
+(`c = (16, 16, 16)`), so the command line and the TUI check the very same file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Input, Label, Select, Static
+
+from tutor.progress import atomic_write_text
+
+Field = Mapping[str, Any]
+
+SHAPE_HELP = "enter three whole numbers, e.g. 16, 32, 32"
+INT_HELP = "enter a whole number, e.g. 42"
+_INT = re.compile(r"^[+-]?\d[\d_]*$")
+
+
+def parse_shape(text: str) -> tuple[int, int, int] | None:
+    """ "16, 32, 32", "(16, 32, 32)" or "16 32 32" as a (C, H, W) tuple; None if not that."""
+    inner = text.strip().strip("()[]")
+    pieces = [p for p in re.split(r"[\s,x×]+", inner) if p]
+    if len(pieces) != 3 or not all(p.isdigit() for p in pieces):
+        return None
+    return (int(pieces[0]), int(pieces[1]), int(pieces[2]))
+
+
+def parse_int(text: str) -> int | None:
+    text = text.strip()
+    return int(text.replace("_", "")) if _INT.match(text) else None
+
+
+class FieldValidator(Validator):
+    """Checks what a box holds while it is typed: a shape or a whole number."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def validate(self, value: str) -> ValidationResult:
+        if self.kind == "shape":
+            ok, help_text = parse_shape(value) is not None, SHAPE_HELP
+        else:
+            ok, help_text = parse_int(value) is not None, INT_HELP
+        return self.success() if ok else self.failure(help_text)
+
+
+def answer_values(source: str, names: Iterable[str]) -> dict[str, Any]:
+    """The literal values of `name = ...` lines in an answer file; {} if it does not parse."""
+    wanted = set(names)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id in wanted:
+            try:
+                found[target.id] = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                found.pop(target.id, None)
+    return found
+
+
+def answer_source(starter: str, values: Mapping[str, Any]) -> str:
+    """The starter with each field's `name = None  # TODO` line holding the learner's value."""
+    text = starter
+    for name, value in values.items():
+        line = f"{name} = None  # TODO" if value is None else f"{name} = {value!r}"
+        pattern = re.compile(rf"^{re.escape(name)}\s*=.*$", re.M)
+        text, count = pattern.subn(line.replace("\\", r"\\"), text, count=1)
+        if not count:
+            text = text.rstrip("\n") + f"\n{line}\n"
+    return text
+
+
+def _as_text(field: Field, value: Any) -> str | None:
+    """A value read from the answer file as its box shows it, or None if it does not fit."""
+    kind = field.get("type")
+    if kind == "shape" and isinstance(value, (tuple, list)) and len(value) == 3:
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return ", ".join(str(v) for v in value)
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class AnswerForm(Vertical):
+    """The fields of a numeric exercise; Enter moves on, and on the last box submits."""
+
+    class Submitted(Message):
+        """The learner pressed Enter in the last box: they want their answer checked."""
+
+    def __init__(
+        self, fields: Sequence[Field], path: Path, starter: str, *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.fields = list(fields)
+        self.path = path
+        self.starter = starter
+
+    def on_mount(self) -> None:
+        """Show the answer file's values, when it parses."""
+        try:
+            source = self.path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return
+        self.fill(answer_values(source, (str(f["name"]) for f in self.fields)))
+
+    def source_to_check(self) -> str | None:
+        """Write the boxes to the answer file and return its text; None if a box is invalid."""
+        invalid = self.invalid()
+        if invalid:
+            invalid[0].focus()
+            self.notify("Fix the box marked in red first, then check again.", severity="warning")
+            return None
+        source = answer_source(self.starter, self.values())
+        self._write(source)
+        return source
+
+    def reset(self) -> None:
+        """Empty every box and put the starter back in the answer file."""
+        self.clear()
+        self._write(self.starter)
+
+    def _write(self, source: str) -> None:
+        try:
+            atomic_write_text(self.path, source)
+        except OSError as exc:
+            self.notify(f"Could not write {self.path}: {exc.strerror}", severity="error")
+
+    def compose(self) -> ComposeResult:
+        for field in self.fields:
+            name = str(field["name"])
+            with Horizontal(classes="field-row"):
+                yield Label(str(field.get("label", name)), classes="field-label")
+                yield self._make_box(field)
+            yield Static(id=f"error-{name}", classes="field-error")
+
+    def _make_box(self, field: Field) -> Input | Select[Any]:
+        kind, box_id = field.get("type", "int"), f"field-{field['name']}"
+        if kind in ("choice", "bool"):
+            if kind == "bool":
+                options: list[tuple[str, Any]] = [("yes (True)", True), ("no (False)", False)]
+            else:
+                options = [(str(c), c) for c in field.get("choices", ())]
+            return Select(options, prompt="choose", id=box_id, compact=True)
+        return Input(
+            placeholder="C, H, W" if kind == "shape" else "a whole number",
+            validators=[FieldValidator(kind)],
+            valid_empty=True,
+            id=box_id,
+            compact=True,
+        )
+
+    def box(self, name: str) -> Input | Select[Any]:
+        widget = self.query_one(f"#field-{name}")
+        assert isinstance(widget, (Input, Select))
+        return widget
+
+    def fill(self, values: Mapping[str, Any]) -> None:
+        """Show the values of an answer file; a value that does not fit its box is left out."""
+        for field in self.fields:
+            name = str(field["name"])
+            if name not in values:
+                continue
+            box = self.box(name)
+            if isinstance(box, Select):
+                allowed = [True, False] if field.get("type") == "bool" else field.get("choices", [])
+                if any(values[name] == a and type(values[name]) is type(a) for a in allowed):
+                    box.value = values[name]
+            else:
+                text = _as_text(field, values[name])
+                if text is not None:
+                    box.value = text
+
+    def clear(self) -> None:
+        for field in self.fields:
+            box = self.box(str(field["name"]))
+            if isinstance(box, Select):
+                box.clear()
+            else:
+                box.value = ""
+
+    def values(self) -> dict[str, Any]:
+        """Each field's value (None for an empty box), assuming `invalid()` found nothing."""
+        found: dict[str, Any] = {}
+        for field in self.fields:
+            name = str(field["name"])
+            box = self.box(name)
+            if isinstance(box, Select):
+                found[name] = None if box.is_blank() else box.value
+            elif not box.value.strip():
+                found[name] = None
+            elif field.get("type") == "shape":
+                found[name] = parse_shape(box.value)
+            else:
+                found[name] = parse_int(box.value)
+        return found
+
+    def invalid(self) -> list[Input]:
+        """The boxes whose text is not a valid answer, each now showing why."""
+        bad = []
+        for box in self.query(Input):
+            result = box.validate(box.value)
+            self._show_problem(box, result)
+            if result is not None and not result.is_valid:
+                bad.append(box)
+        return bad
+
+    def _show_problem(self, box: Input, result: ValidationResult | None) -> None:
+        name = (box.id or "").removeprefix("field-")
+        problem = "" if result is None or result.is_valid else result.failure_descriptions[0]
+        error = self.query_one(f"#error-{name}", Static)
+        error.update(problem)
+        error.display = bool(problem)
+
+    @on(Input.Changed)
+    def _validate_as_typed(self, event: Input.Changed) -> None:
+        self._show_problem(event.input, event.validation_result)
+
+    @on(Input.Submitted)
+    def _next_or_submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        boxes = list(self.query("Input, Select"))
+        if event.input is boxes[-1]:
+            self.post_message(self.Submitted())
+        else:
+            boxes[boxes.index(event.input) + 1].focus()

@@ -1,0 +1,60 @@
+"""Exercise 6's comparison: both loss curves, with and without BatchNorm, and both accuracies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+RUNS = (("plain", "without BatchNorm"), ("bn", "with BatchNorm"))
+
+
+def training_curves(facts: dict[str, Any] | None) -> dict[str, tuple[list[float], list[float]]]:
+    """Per run label, its loss per epoch and test accuracy per epoch; {} without a comparison."""
+    training = (facts or {}).get("training")
+    if not isinstance(training, dict):
+        return {}
+    curves = {}
+    for name, label in RUNS:
+        run = training.get(name) or {}
+        loss = [float(v) for v in run.get("loss", []) if isinstance(v, (int, float))]
+        accuracy = [float(v) for v in run.get("accuracy", []) if isinstance(v, (int, float))]
+        if not loss or not accuracy:
+            return {}
+        curves[label] = (loss, accuracy)
+    return curves
+
+
+class ComparisonChart(Vertical):
+    """The two training runs of the same seed: a loss plot and a line per run."""
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(classes="comparison-plot")
+        yield Static(classes="comparison-figures")
+
+    def show(self, facts: dict[str, Any] | None) -> bool:
+        """Draw the comparison held in `facts`; False (and hidden) when there is none."""
+        curves = training_curves(facts)
+        self.display = bool(curves)
+        if not curves:
+            return False
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        for label, (loss, _) in curves.items():
+            plt.plot(list(range(1, len(loss) + 1)), loss, label=label, marker="braille")
+        plt.title("mean training loss per epoch")
+        plt.xlabel("epoch")
+        plot.refresh()
+        lines = [
+            f"{label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}"
+            for label, (loss, accuracy) in curves.items()
+        ]
+        training = (facts or {}).get("training", {})
+        origin = "your SimpleCNN" if training.get("plain_from") == "yours" else "the tutor's"
+        lines.append(f"Same seed, data and SGD; the run without BatchNorm is {origin}.")
+        self.query_one(".comparison-figures", Static).update("\n".join(lines))
+        return True
