@@ -112,7 +112,7 @@ class TutorApp(App[None]):
         if isinstance(item, Exercise):
             came_from = self.progress.last_screen
             back = came_from if came_from.startswith("lesson-") else HOME
-            return ExerciseScreen(item, self.lessons, self.exercises, back, self.progress.home)
+            return ExerciseScreen(item, self.lessons, self.exercises, back, self.progress)
         return HomeScreen(self.lessons, self.exercises, self.progress)
 
     def _save(self) -> None:

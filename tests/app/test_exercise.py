@@ -1,0 +1,246 @@
+"""The exercise screen: a form and a code exercise from first try to solution, on real sandboxes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.message import Message
+from textual.notifications import Notify
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from tutor.app import TutorApp
+from tutor.course import Exercise
+from tutor.progress import PASSED, Progress
+from tutor.sandbox.client import Sandbox
+from tutor.screens.confirm import ConfirmScreen
+from tutor.screens.exercise import ExerciseScreen
+from tutor.screens.home import HomeScreen
+from tutor.screens.solution import SolutionScreen
+from tutor.widgets.answer_editor import AnswerEditor
+from tutor.widgets.course_map import CourseMap
+from tutor.widgets.hint_panel import HintPanel
+from tutor.widgets.verdict_list import PartRow
+
+WRONG_C = {"a": "16, 32, 32", "b": "16, 28, 28", "c": "16, 32, 32", "d": "3, 16, 16"}
+
+
+def find(exercises: tuple[Exercise, ...], number: int) -> Exercise:
+    return next(ex for ex in exercises if ex.number == number)
+
+
+def screen(app: TutorApp) -> ExerciseScreen:
+    assert isinstance(app.screen, ExerciseScreen), app.screen
+    return app.screen
+
+
+def parts(app: TutorApp) -> dict[str, PartRow]:
+    return {row.part.id: row for row in screen(app).query(PartRow)}
+
+
+async def fill(pilot: Pilot[None], values: dict[str, str]) -> None:
+    """Type each value into its box, as a learner would."""
+    for name, text in values.items():
+        box = pilot.app.screen.query_one(f"#field-{name}", Input)
+        box.focus()
+        box.value = ""
+        await pilot.press(*text)
+
+
+async def check(pilot: Pilot[None]) -> None:
+    await pilot.press("ctrl+r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notices(seen: list[Message]) -> list[str]:
+    return [m.notification.message for m in seen if isinstance(m, Notify)]
+
+
+async def test_form_exercise_from_first_try_to_solution(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 1)
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await fill(pilot, WRONG_C)
+        await check(pilot)
+        rows = parts(app)
+        assert not rows["c-stride"].part.passed
+        assert "stride" in rows["c-stride"].part.message
+        assert rows["a-same-padding"].part.passed
+        assert screen(app).box is not None and screen(app).box.torch is False
+
+        hints = screen(app).query_one(HintPanel)
+        await pilot.press("f2")
+        assert len(hints.query(".hint")) == 1
+        await pilot.press("f2")
+        assert len(hints.query(".hint")) == 2
+        assert Progress.load(learner_home).exercise(ex.slug).hints_shown == 2
+
+        await fill(pilot, {"c": "16, 16, 16"})
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+        answer = (learner_home / "workspace" / f"{ex.folder.name}.py").read_text()
+        assert "c = (16, 16, 16)" in answer and "d = (3, 16, 16)" in answer
+        saved = Progress.load(learner_home).exercise(ex.slug)
+        assert saved.state == PASSED and saved.tries == 2
+
+        await pilot.press("f3")
+        assert isinstance(app.screen, SolutionScreen)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        prompt = str(app.screen.query_one(CourseMap).get_option(ex.key).prompt)
+        assert "passed" in prompt
+
+
+async def test_invalid_input_is_explained_and_not_checked(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path
+) -> None:
+    app = left_off_at("exercise-01")
+    seen: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        await fill(pilot, {"a": "16, 32"})
+        error = screen(app).query_one("#error-a", Static)
+        assert error.display
+        assert "enter three whole numbers, e.g. 16, 32, 32" in str(error.render())
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen(app).box is None
+        assert not parts(app)
+    assert "Fix the box marked in red first, then check again." in notices(seen)
+    assert Progress.load(learner_home).exercise("conv-arithmetic").tries == 0
+
+
+async def test_the_form_is_filled_from_the_answer_file(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 3)
+    workspace = learner_home / "workspace"
+    workspace.mkdir()
+    text = 'cnn_params = 31530\nmlp_params = 79510\nmore_parameters = "mlp"\n'
+    (workspace / f"{ex.folder.name}.py").write_text(text)
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        form = screen(app).query_one("#exercise-answer")
+        assert form.query_one("#field-cnn_params", Input).value == "31530"
+        assert form.query_one("#field-more_parameters").value == "mlp"  # type: ignore[attr-defined]
+        assert form.query_one("#field-generalises_better").is_blank()  # type: ignore[attr-defined]
+
+
+async def test_code_exercise_from_first_try_to_solution(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 5)
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        editor = screen(app).query_one(AnswerEditor)
+        assert editor.has_focus
+        assert editor.text == ex.starter
+        await check(pilot)
+        assert parts(app) and not all(row.part.passed for row in parts(app).values())
+        box = screen(app).box
+        assert box is not None and box.torch is True
+
+        editor.load_text(ex.solution)
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+        assert (learner_home / "workspace" / f"{ex.folder.name}.py").read_text() == ex.solution
+        assert Progress.load(learner_home).exercise(ex.slug).state == PASSED
+        await pilot.press("escape", "escape")  # the first leaves the editor
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert box._proc is None  # the warm sandbox went with the screen
+
+
+async def test_code_edits_survive_a_restart_and_reset_restores_the_starter(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 5)
+    first = left_off_at(ex.key)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+e", "enter", *"# my own note")
+    answer = learner_home / "workspace" / f"{ex.folder.name}.py"
+    assert "# my own note" in answer.read_text()
+
+    second = TutorApp(learner_home)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        editor = screen(second).query_one(AnswerEditor)
+        assert "# my own note" in editor.text
+        await pilot.press("f4")
+        assert isinstance(second.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert "# my own note" in editor.text
+        await pilot.press("f4", "y")
+        await pilot.pause()
+        assert editor.text == ex.starter
+        assert answer.read_text() == ex.starter
+
+
+async def test_the_solution_waits_for_three_tries_and_a_confirmation(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path
+) -> None:
+    app = left_off_at("exercise-01")
+    seen: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")
+        assert isinstance(app.screen, ExerciseScreen)
+        for _ in range(3):
+            await check(pilot)
+        await pilot.press("f3")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, ExerciseScreen)
+        assert not Progress.load(learner_home).exercise("conv-arithmetic").solution_seen
+        await pilot.press("f3", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, SolutionScreen)
+    assert any("after 3 checks; you have made 0" in notice for notice in notices(seen))
+    saved = Progress.load(learner_home).exercise("conv-arithmetic")
+    assert saved.solution_seen and saved.tries == 3 and saved.state != PASSED
+
+
+async def test_code_that_does_not_parse_or_raises_is_a_failing_part(
+    left_off_at: Callable[[str], TutorApp], exercises: tuple[Exercise, ...]
+) -> None:
+    app = left_off_at(find(exercises, 5).key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        editor = screen(app).query_one(AnswerEditor)
+        editor.load_text("class SimpleCNN(:\n")
+        await check(pilot)
+        assert list(parts(app)) == ["parses"]
+        assert "not valid Python" in parts(app)["parses"].part.message
+        editor.load_text('raise ValueError("no model today")\n')
+        await check(pilot)
+        assert list(parts(app)) == ["runs"]
+        assert "no model today" in parts(app)["runs"].part.message
+        assert isinstance(app.screen, ExerciseScreen)
+
+
+async def test_a_sandbox_that_cannot_start_is_one_notice(
+    left_off_at: Callable[[str], TutorApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real Sandbox, asked for an isolation level that does not exist.
+    monkeypatch.setattr(
+        "tutor.screens.exercise.sandbox_for", lambda ex: Sandbox(torch=False, isolation="none-such")
+    )
+    app = left_off_at("exercise-01")
+    seen: list[Message] = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        await check(pilot)
+        assert isinstance(app.screen, ExerciseScreen)
+        assert not app.screen.checking
+    problems = [n for n in notices(seen) if n.startswith("The sandbox could not run the check")]
+    assert len(problems) == 1 and "\n" not in problems[0]
