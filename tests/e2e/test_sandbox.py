@@ -77,6 +77,26 @@ def job_processes(box: Sandbox) -> list[int]:
     return [pid for depth, pid in found if depth > top and not _waiting_spare(pid)]
 
 
+def settled_leftovers(box: Sandbox, wait_s: float = 10.0) -> list[str]:
+    """Job processes still alive after giving the kernel time to finish killing them
+    (tearing down a hundred processes that hold torch takes a moment); each with its
+    state and wait channel, to say what it was doing."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while (left := job_processes(box)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    described = []
+    for pid in left:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+        except OSError:
+            continue
+        described.append(f"{pid} {stat} {wchan}")
+    return described
+
+
 def _waiting_spare(pid: int) -> bool:
     """The worker forks the next job's pair ahead of time: one waits for its child, the
     child waits on a pipe for its script. Those two are expected; anything else is not."""
@@ -141,20 +161,20 @@ async def test_errors_are_explained(
 async def test_an_infinite_loop_times_out(box: Sandbox) -> None:
     error = the_error(await run(box, scripts.INFINITE_LOOP, timeout_s=1.5))
     assert error["kind"] == "timeout"
-    assert job_processes(box) == []
+    assert settled_leftovers(box) == []
 
 
 async def test_a_memory_bomb_is_stopped(box: Sandbox) -> None:
     error = the_error(await run(box, scripts.MEMORY_BOMB, memory_mb=400))
     assert error["kind"] == "memory"
-    assert job_processes(box) == []
+    assert settled_leftovers(box) == []
 
 
 async def test_a_fork_bomb_is_stopped_and_nothing_is_left(box: Sandbox) -> None:
     error = the_error(await run(box, scripts.FORK_BOMB, max_procs=32, timeout_s=30))
     assert error["kind"] in ("sandbox", "exception")
     assert "process" in error["explanation"]
-    assert job_processes(box) == []
+    assert settled_leftovers(box) == []
 
 
 async def test_a_segfault_is_a_crash(box: Sandbox) -> None:
@@ -272,4 +292,4 @@ async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
     await box.cancel()
     await asyncio.wait_for(task, 10)
     assert the_error(seen)["kind"] == "cancelled"
-    assert job_processes(box) == []
+    assert settled_leftovers(box) == []
