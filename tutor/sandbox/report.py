@@ -20,6 +20,9 @@ script reports ``"loss"`` itself, automatic loss capture stops, so no step is co
 twice. Each call is sent as a ``loss`` event (with ``"name"`` when it is not ``"loss"``),
 at most about 50 a second, the first and the last always. Outside the tutor ``report``
 does nothing, so the same script runs anywhere.
+
+``result(name, data)`` sends any JSON-able value as one ``result`` event (the
+playground's training harness reports progress, accuracy and filters this way).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import torch
 
 from tutor.sandbox import trace
 
-__all__ = ["report"]
+__all__ = ["report", "result"]
 
 
 def report(
@@ -59,3 +62,11 @@ def report(
             f"cnntutor.report() takes a number or a one-element tensor, not {type(value).__name__}"
         )
     tracer.record(str(name), number, step=step, epoch=epoch, root=tracer.last_root, explicit=True)
+
+
+def result(name: str, data: object) -> None:
+    """Send one named JSON-able value to the tutor as {"type": "result", "name", "data"}."""
+    tracer = trace.active()
+    if tracer is None:
+        return
+    tracer._send({"type": "result", "name": str(name), "data": data})
