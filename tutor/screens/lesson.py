@@ -217,7 +217,8 @@ class LessonScreen(Screen[None]):
             from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
 
             origin = f"Lesson {self.lesson.number}: {self.lesson.title}"
-            self.app.push_screen(PlaygroundScreen(self.lesson.examples[0], origin))
+            example = PlaygroundScreen(self.lesson.examples[0], origin, f"{self.lesson.key}-1")
+            self.app.push_screen(example)
 
     def action_home(self) -> None:
         self.post_message(OpenPlace(HOME))

@@ -1,0 +1,71 @@
+"""How far a run has got: a bar for epochs and batches, and the time left."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class RunProgress(Horizontal):
+    """Epoch e/E, batch b/B and time left while training; elapsed time for any run."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._started = 0.0
+        self._epoch = ""
+
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(total=1, show_percentage=False, show_eta=False, id="run-bar")
+        yield Static("idle: F5 runs the script, F6 trains the model", id="run-status")
+
+    def start(self, what: str) -> None:
+        self._started = time.monotonic()
+        self._epoch = ""
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one("#run-status", Static).update(f"{what}: starting ...")
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def update_epoch(self, epoch: int) -> None:
+        """A script without the harness: the epoch the tracer counted."""
+        self._epoch = f"epoch {epoch + 1} "
+        self.query_one("#run-status", Static).update(
+            f"{self._epoch}running, {duration(self.elapsed())} so far"
+        )
+
+    def tick(self) -> None:
+        """Refresh the elapsed time of a run that reports no progress of its own."""
+        bar = self.query_one(ProgressBar)
+        if bar.total is None:
+            self.query_one("#run-status", Static).update(
+                f"{self._epoch}running, {duration(self.elapsed())} so far"
+            )
+
+    def update_progress(self, data: dict[str, Any]) -> None:
+        """The harness's progress: epoch, epochs, batch, batches, elapsed_s."""
+        epochs, batches = int(data.get("epochs") or 1), int(data.get("batches") or 1)
+        epoch, batch = int(data.get("epoch") or 1), int(data.get("batch") or 0)
+        done = (epoch - 1) * batches + batch
+        total = epochs * batches
+        self.query_one(ProgressBar).update(total=total, progress=done)
+        elapsed = float(data.get("elapsed_s") or 0.0)
+        left = elapsed * (total - done) / done if done else 0.0
+        self.query_one("#run-status", Static).update(
+            f"epoch {epoch}/{epochs}  batch {batch}/{batches}  "
+            f"{duration(left) if done else '?'} left"
+        )
+
+    def finish(self, text: str) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=bar.total or 1, progress=bar.total or 1)
+        self.query_one("#run-status", Static).update(text)
