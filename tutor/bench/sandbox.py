@@ -21,9 +21,15 @@ import torch
 import torch.nn as nn
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
+
+torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)  # torch's lazy imports, paid here
+# One thread in both runs: on a busy 2-core machine, OpenMP's spinning threads make
+# timings swing several-fold, which would drown the cost being measured.
+torch.set_num_threads(1)
 """
 
-# Timed from after the imports: the figure is the cost of tracing, not of importing.
+# Timed from after the imports (torch's first optimiser pulls in more modules lazily,
+# about a second): the figure is the cost of tracing in the sandbox, not of importing.
 TRAIN = """\
 started = time.perf_counter()
 torch.manual_seed(0)
