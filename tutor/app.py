@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -21,29 +22,30 @@ from tutor.screens.lesson import LessonScreen
 
 
 class CoursePlaces(Provider):
-    """Command palette entries: "Home", "Go to lesson N: Title", "Go to exercise N: Title"."""
+    """Palette entries: "Home", "Playground", "Go to lesson N: Title", "Go to exercise N: ..."."""
 
-    def _entries(self) -> list[tuple[str, str]]:
+    def _entries(self) -> list[tuple[str, Callable[[], object]]]:
         app = self.app
         assert isinstance(app, TutorApp)
-        entries = [("Home: the course map", HOME)]
-        entries += [(f"Go to lesson {le.number}: {le.title}", le.key) for le in app.lessons]
-        entries += [(f"Go to exercise {ex.number}: {ex.title}", ex.key) for ex in app.exercises]
+        places = [("Home: the course map", HOME)]
+        places += [(f"Go to lesson {le.number}: {le.title}", le.key) for le in app.lessons]
+        places += [(f"Go to exercise {ex.number}: {ex.title}", ex.key) for ex in app.exercises]
+        entries = [(text, partial(app.post_message, OpenPlace(place))) for text, place in places]
+        entries.insert(1, ("Playground: try your own model", app.action_playground))
         return entries
 
     async def discover(self) -> Hits:
-        for text, place in self._entries():
-            yield DiscoveryHit(text, partial(self.app.post_message, OpenPlace(place)))
+        for text, command in self._entries():
+            yield DiscoveryHit(text, command)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         wanted = " ".join(query.lower().split())
-        for text, place in self._entries():
+        for text, command in self._entries():
             score = matcher.match(text)
             if score > 0:
                 # "lesson 5" typed in full beats a scattered fuzzy match such as "lesson 1...5".
                 score = 1.0 if wanted in text.lower() else min(score, 0.9)
-                command = partial(self.app.post_message, OpenPlace(place))
                 yield Hit(score, matcher.highlight(text), command, text=text)
 
 
@@ -57,6 +59,7 @@ class TutorApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("h", "go('home')", "Home", show=False),
+        Binding("y", "playground", "Playground"),
     ]
 
     def __init__(self, home: Path) -> None:
@@ -84,6 +87,17 @@ class TutorApp(App[None]):
 
     def action_go(self, place: str) -> None:
         self.go(place)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # y opens the playground from the course map only; elsewhere the palette does.
+        return isinstance(self.screen, HomeScreen) if action == "playground" else True
+
+    def action_playground(self) -> None:
+        """Open the playground on the built-in example, over the screen the learner is on."""
+        from tutor.screens.playground import PlaygroundScreen, default_playground  # TextArea
+
+        if not isinstance(self.screen, PlaygroundScreen):
+            self.push_screen(default_playground())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

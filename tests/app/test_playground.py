@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from tutor.app import TutorApp
+from tutor.playground_harness import DEFAULT_EXAMPLE
 from tutor.sandbox.client import Sandbox
+from tutor.screens.home import HomeScreen
 from tutor.screens.playground import PlaygroundScreen
 from tutor.widgets.explanation_panel import ExplanationPanel
 from tutor.widgets.loss_plot import LossPlot
@@ -22,6 +24,7 @@ from tutor.widgets.shape_trace import ShapeTraceTable
 pytestmark = pytest.mark.slow
 
 WAIT_S = 120.0  # a safety net for a stuck run, not a timing assertion
+LEVEL_WORDS = ("full isolation (bubblewrap)", "partial isolation", "weak isolation")
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
@@ -44,6 +47,14 @@ async def run_to_end(pilot: Pilot[None], screen: PlaygroundScreen, key: str) -> 
     await pilot.press(key)
     await wait_for(pilot, lambda: screen.running, "the run to start")
     await wait_for(pilot, lambda: not screen.running, "the run to end")
+
+
+def shows_isolation(note: Static, box: Sandbox | None) -> bool:
+    """The one-line sandbox note is on screen and its level words are not cut off."""
+    text = str(note.render())
+    words = next((w for w in LEVEL_WORDS if w in text), "")
+    visible = note.region.width >= len(text.split(words)[0] + words) if words else False
+    return bool(box and box.level) and visible and note.region.bottom <= note.screen.size.height
 
 
 def editor(screen: PlaygroundScreen) -> TextArea:
@@ -193,3 +204,36 @@ async def test_a_bad_data_source_is_one_line(left_off_at: Callable[[str], TutorA
         await wait_for(pilot, lambda: not screen.running, "the run to end")
         messages = [n.message for n in app._notifications]
         assert any("/no/such/file.csv" in m and "\n" not in m for m in messages)
+
+
+async def test_the_home_key_and_the_palette_open_the_built_in_example(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen), "playground")
+        assert editor(app.screen).text == DEFAULT_EXAMPLE  # type: ignore[arg-type]
+        await pilot.press("escape", "escape")  # the first leaves the editor
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"playground")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen), "playground")
+        assert "built-in example" in app.screen.sub_title
+
+
+async def test_the_isolation_level_is_shown_after_a_run(
+    left_off_at: Callable[[str], TutorApp],
+) -> None:
+    app = left_off_at("lesson-07")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_example(pilot)
+        editor(screen).load_text("print('hello')\n")
+        await run_to_end(pilot, screen, "f5")
+        assert screen.outcome == "ok"
+        note = screen.query_one("#pg-sandbox", Static)
+        assert shows_isolation(note, screen.sandbox)
+        assert screen.sandbox is not None and screen.sandbox.note in str(note.render())

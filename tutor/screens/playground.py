@@ -14,12 +14,20 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog, TabbedContent, TabPane
+from textual.widgets import (
+    Footer,
+    Header,
+    RichLog,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 from textual.worker import Worker, WorkerState
 
 from tutor.data import parse_spec
 from tutor.errors import UsageError
-from tutor.playground_harness import model_line, train_source
+from tutor.playground_harness import DEFAULT_EXAMPLE, model_line, train_source
 from tutor.progress import atomic_write_text
 from tutor.sandbox.client import JobSpec, Sandbox
 from tutor.screens.confirm import ConfirmScreen
@@ -44,6 +52,11 @@ def playground_dir(home: Path) -> Path:
     return home / "playground"
 
 
+def default_playground() -> PlaygroundScreen:
+    """The playground with the built-in example: a small CNN on the digits."""
+    return PlaygroundScreen(DEFAULT_EXAMPLE, "the built-in example")
+
+
 class PlaygroundScreen(Screen[None]):
     """An editable example with its shape trace, loss curve, output and training results."""
 
@@ -52,10 +65,11 @@ class PlaygroundScreen(Screen[None]):
         Binding("f6", "run('train')", "Train", priority=True),
         Binding("f7", "stop", "Stop", priority=True),
         Binding("f8", "clear_runs", "Clear runs", priority=True),
-        Binding("f2", "show_code", "Code", priority=True),
-        Binding("f3", "next_tab", "Next tab", priority=True),
+        Binding("f2", "show_code", "Code", priority=True, show=False),
+        Binding("f3", "next_tab", "Next tab", priority=True, show=False),
         Binding("ctrl+r", "reset", "Reset"),
         Binding("escape", "back", "Back"),
+        Binding("f1", "help", "Help"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -90,6 +104,7 @@ class PlaygroundScreen(Screen[None]):
         yield Header()
         yield RunControls(id="pg-controls")
         yield RunProgress(id="pg-progress")
+        yield Static("sandbox: starting ...", id="pg-sandbox", markup=False)
         with Vertical(id="pg-body"):
             with TabbedContent(id="pg-tabs", initial="tab-code"):
                 yield TabPane("Code", id="tab-code")
@@ -116,7 +131,8 @@ class PlaygroundScreen(Screen[None]):
         self.warm_up()
 
     def on_resize(self) -> None:
-        self._layout_tabs()
+        # After Screen's own resize handler has set the -wide / -narrow breakpoint class.
+        self.call_later(self._layout_tabs)
 
     def _layout_tabs(self) -> None:
         """Wide: the code sits beside the tabs, so its tab goes; narrow: Code is a tab."""
@@ -149,6 +165,7 @@ class PlaygroundScreen(Screen[None]):
             if self.sandbox is None:
                 self.sandbox = Sandbox()
             await self.sandbox.start()
+            self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
             count = int(self.sandbox.info.get("cuda_devices") or 0)
             self.query_one(RunControls).show_devices(self.sandbox.cuda, count)
             return self.sandbox
@@ -200,6 +217,14 @@ class PlaygroundScreen(Screen[None]):
             self.notify(message, severity="error", markup=False)
 
     # -- actions ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help":  # F1 stands in for "?" while the editor takes what is typed
+            return isinstance(self.focused, TextArea)
+        return True
+
+    def action_help(self) -> None:
+        self.app.action_help()  # type: ignore[attr-defined]
+
     def action_run(self, kind: str) -> None:
         if self.running:
             self.notify("A run is going on; F7 stops it.")
@@ -269,7 +294,7 @@ class PlaygroundScreen(Screen[None]):
                 self.code_pane.reset()
                 self.notify("The original example is back.")
 
-        question = f"Put back the original example from {self.origin}? Your edits are lost."
+        question = f"Put back the original code ({self.origin})? Your edits are lost."
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @on(RunControls.RunRequested)

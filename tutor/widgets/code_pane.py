@@ -17,6 +17,18 @@ from tutor.widgets.explanation_panel import ExplanationPanel
 SAVE_DELAY_S = 0.5
 
 
+class PlaygroundEditor(TextArea):
+    """A Python editor whose F6 and F7 (select line, select all) give way to Train and Stop.
+
+    The screen's keys win anyway; dropping these keeps the footer in Run, Train, Stop order.
+    """
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("select_line", "select_all"):
+            return False
+        return super().check_action(action, parameters)
+
+
 class CodePane(Vertical):
     """An explanation panel (shown on failure) over a Python editor backed by `path`."""
 
@@ -38,7 +50,7 @@ class CodePane(Vertical):
         panel = ExplanationPanel(id="pg-explain")
         panel.display = False
         yield panel
-        self._editor = TextArea.code_editor(self._saved, language="python", id="pg-editor")
+        self._editor = PlaygroundEditor.code_editor(self._saved, language="python", id="pg-editor")
         self._editor.cursor_blink = False
         yield self._editor
 

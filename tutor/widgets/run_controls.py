@@ -46,16 +46,16 @@ class RunControls(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="controls-row"):
-            yield Button("Run script F5", id="run-script", variant="primary", compact=True)
+            yield Button("Run F5", id="run-script", variant="primary", compact=True)
             yield Button("Train F6", id="run-train", variant="success", compact=True)
             yield Button("Stop F7", id="run-stop", variant="error", compact=True, disabled=True)
             yield Label("device", id="device-label", classes="controls-label")
             yield Select(DEVICES, value="auto", allow_blank=False, compact=True, id="device")
-            yield Label("data", classes="controls-label")
-            yield Input("digits", placeholder=DATA_HINT, compact=True, id="data")
-        with Horizontal(classes="controls-row"):
             yield Label("optimiser", classes="controls-label")
             yield Select(OPTIMIZERS, value="sgd", allow_blank=False, compact=True, id="optimizer")
+        with Horizontal(classes="controls-row"):
+            yield Label("data", classes="controls-label")
+            yield Input("digits", placeholder=DATA_HINT, compact=True, id="data")
             yield Label("lr", classes="controls-label")
             yield Input("0.1", compact=True, id="lr", classes="controls-number")
             yield Label("batch", classes="controls-label")
