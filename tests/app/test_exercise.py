@@ -24,6 +24,7 @@ from tutor.widgets.course_map import CourseMap
 from tutor.widgets.hint_panel import HintPanel
 from tutor.widgets.verdict_list import PartRow
 
+LEVELS = ("full isolation (bubblewrap)", "partial isolation", "weak isolation")
 WRONG_C = {"a": "16, 32, 32", "b": "16, 28, 28", "c": "16, 32, 32", "d": "3, 16, 16"}
 
 
@@ -244,3 +245,22 @@ async def test_a_sandbox_that_cannot_start_is_one_notice(
         assert not app.screen.checking
     problems = [n for n in notices(seen) if n.startswith("The sandbox could not run the check")]
     assert len(problems) == 1 and "\n" not in problems[0]
+
+
+async def test_the_isolation_level_is_shown_after_a_check(
+    left_off_at: Callable[[str], TutorApp], exercises: tuple[Exercise, ...]
+) -> None:
+    app = left_off_at(find(exercises, 1).key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        note = screen(app).query_one("#exercise-sandbox", Static)
+        assert not str(note.render()).strip()
+        await fill(pilot, WRONG_C)
+        await check(pilot)
+        box = screen(app).box
+        assert box is not None and box.level
+        text = str(note.render())
+        assert text == f"sandbox: {box.note}"
+        words = next(w for w in LEVELS if w in text)
+        assert note.region.width >= text.index(words) + len(words)
+        assert note.region.bottom <= app.size.height

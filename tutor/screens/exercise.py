@@ -117,6 +117,7 @@ class ExerciseScreen(Screen[None]):
                 with Horizontal(id="exercise-status"):
                     yield LoadingIndicator()
                     yield Static("Checking in the sandbox…")
+                yield Static(id="exercise-sandbox", markup=False)
                 with VerticalScroll(id="exercise-results"):
                     yield VerdictList(id="verdict")
         yield Footer()
@@ -153,6 +154,10 @@ class ExerciseScreen(Screen[None]):
             verdict = await check_answer(self.box, self.exercise, source, filename=filename)
         finally:
             self.checking = False
+            if self.box is not None and self.box.level:
+                note = self.query_one("#exercise-sandbox", Static)
+                note.update(f"sandbox: {self.box.note}")
+                note.display = True
         await self._show_verdict(verdict)
 
     async def _show_verdict(self, verdict: Verdict) -> None:
