@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, LoadingIndicator, Markdown, Static
+from textual.widgets import Button, Footer, LoadingIndicator, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from tutor.checks.loader import workspace_answer
@@ -28,6 +28,7 @@ from tutor.screens.solution import SolutionScreen
 from tutor.widgets.answer_editor import AnswerEditor
 from tutor.widgets.answer_form import AnswerForm
 from tutor.widgets.hint_panel import HintPanel
+from tutor.widgets.title_bar import TitleBar
 from tutor.widgets.verdict_list import VerdictList
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class ExerciseScreen(Screen[None]):
         except OSError as exc:
             shown = f"not available ({exc.strerror})"
         what = "Fill in the boxes" if self.is_form else "Edit the code"
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="exercise-layout"):
             with VerticalScroll(id="exercise-reading"):
                 how_to = Content.from_markup(HOW_TO, what=what, file=shown, n=ex.number)

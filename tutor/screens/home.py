@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 
 from tutor.course import Exercise, Lesson
 from tutor.messages import OpenPlace
 from tutor.progress import PASSED, Progress
 from tutor.widgets.course_map import CourseMap
+from tutor.widgets.title_bar import TitleBar
 
 WELCOME = (
     "[b]Welcome to cnn-tutor[/b]: from MLPs to convolutional networks in PyTorch.\n"
@@ -56,7 +57,7 @@ class HomeScreen(Screen[None]):
         self.progress = progress
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="home-column"):
             yield Static(WELCOME, id="welcome")
             yield Static(id="continue")

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Markdown, OptionList, Static
+from textual.widgets import Footer, Markdown, OptionList, Static
 
 from tutor.course import Exercise, Lesson
 from tutor.messages import HOME, OpenPlace
@@ -23,6 +23,7 @@ from tutor.paths import learner_home
 from tutor.screens.links import link_target
 from tutor.screens.toc import TocScreen
 from tutor.widgets.lesson_list import LessonList
+from tutor.widgets.title_bar import TitleBar
 
 
 def split_for_first_paint(markdown: str, lines: int) -> tuple[str, str]:
@@ -120,7 +121,7 @@ class LessonScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         first, *self.later = split_pictures(self.lesson.body)
         head, self.tail = split_for_first_paint(str(first), self.app.size.height)
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="lesson-layout"):
             yield LessonList(id="lesson-side")
             with VerticalScroll(id="lesson-scroll"):

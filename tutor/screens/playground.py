@@ -16,7 +16,6 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import (
     Footer,
-    Header,
     RichLog,
     Static,
     TabbedContent,
@@ -38,6 +37,7 @@ from tutor.widgets.results_view import ResultsView
 from tutor.widgets.run_controls import RunControls
 from tutor.widgets.run_progress import RunProgress
 from tutor.widgets.shape_trace import ShapeTraceTable
+from tutor.widgets.title_bar import TitleBar
 
 APPLY_EVERY_S = 0.1  # incoming events are buffered and drawn at most this often
 RUN_TIMEOUT_S = 900.0
@@ -101,7 +101,7 @@ class PlaygroundScreen(Screen[None]):
         return progress.home if progress is not None else learner_home()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield RunControls(id="pg-controls")
         yield RunProgress(id="pg-progress")
         yield Static("sandbox: starting ...", id="pg-sandbox", markup=False)
