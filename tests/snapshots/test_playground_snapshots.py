@@ -20,6 +20,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 
 async def run_lesson_7_example(pilot: Pilot[None]) -> None:
+    pilot.app.animation_level = "none"  # no tab underline caught mid-slide
     await pilot.pause()
     await pilot.press("r")
     for _ in range(1200):  # a safety net of two minutes, not a timing assertion
