@@ -127,7 +127,7 @@ def parse_exercise(folder: Path) -> Exercise:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ContentError(f"{toml_path}: {exc}") from exc
     return Exercise(
-        number=int(meta.get("id", match.group(1))),
+        number=int(meta.get("id") or match.group(1)),
         slug=str(meta.get("slug", match.group(2))),
         title=str(meta["title"]),
         lesson=int(meta["lesson"]),

@@ -96,7 +96,9 @@ class Progress:
         except FileNotFoundError:
             return progress
         except OSError as exc:
-            progress.notice = f"Could not read {path} ({exc.strerror}); starting with a clean slate."
+            progress.notice = (
+                f"Could not read {path} ({exc.strerror}); starting with a clean slate."
+            )
             return progress
         try:
             data = json.loads(raw)

@@ -8,13 +8,13 @@ Answers run through the real sandbox, on one warm worker per kind for the whole 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-import tomllib
 
 from tutor.checks import Verdict
 from tutor.checks.runner import check_answer

@@ -96,7 +96,7 @@ class Sandbox:
             levels = wanted_levels(self._requested)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-        failures = []
+        failures: list[str] = []
         for level in levels:
             try:
                 await self._launch(level)
@@ -136,7 +136,7 @@ class Sandbox:
         self._stderr = asyncio.create_task(self._drain_stderr())
         try:
             line = await asyncio.wait_for(self._proc.stdout.readline(), READY_TIMEOUT_S)  # type: ignore[union-attr]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SandboxError("the worker did not start in time") from None
         if not line:
             await asyncio.sleep(0.05)
@@ -175,7 +175,7 @@ class Sandbox:
                 await self._proc.stdin.drain()  # type: ignore[union-attr]
                 self._proc.stdin.close()  # type: ignore[union-attr]
                 await asyncio.wait_for(self._proc.wait(), 2.0)
-            except (asyncio.TimeoutError, BrokenPipeError, ConnectionResetError):
+            except (TimeoutError, BrokenPipeError, ConnectionResetError):
                 pass
         await self._teardown()
 

@@ -100,12 +100,12 @@ def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -
     if denied:
         return denied
     try:
-        from tutor.sandbox.explain import explain
+        from tutor.sandbox import explain as layers
     except ImportError:
-        explain = None  # a worker without torch has no layer-aware explanations
-    if explain is not None:
+        layers = None  # type: ignore[assignment]  # a worker without torch: plain words only
+    if layers is not None:
         try:
-            return dict(explain(exc, tracer=tracer, source=source, filename=filename))
+            return dict(layers.explain(exc, tracer=tracer, source=source, filename=filename))
         except Exception:
             pass
     return plain_explanation(exc, filename)

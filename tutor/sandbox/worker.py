@@ -104,10 +104,10 @@ def namespaces_work() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def preload(torch: bool) -> dict[str, Any]:
+def preload(with_torch: bool) -> dict[str, Any]:
     """Import what learner scripts use, once, so each forked job starts warm."""
     info: dict[str, Any] = {"torch": None, "cuda": False, "cuda_devices": 0}
-    if not torch:
+    if not with_torch:
         return info
     # Ask NVML, not the CUDA driver: initialising CUDA here would break it in forked jobs.
     os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
@@ -335,7 +335,7 @@ class Worker:
             os.close(fd)
         os.write(ctl_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
         _, status = os.waitpid(inner, 0)
-        ended = {"type": "_exit", "code": None, "signal": None}
+        ended: dict[str, Any] = {"type": "_exit", "code": None, "signal": None}
         if os.WIFSIGNALED(status):
             ended["signal"] = os.WTERMSIG(status)
         else:
