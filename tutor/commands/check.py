@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.checks import Verdict, workspace_answer
+from tutor.checks.comparison import training_curves
 from tutor.checks.runner import answer_filename, check_once
 from tutor.course import ContentError, Exercise, find_exercise
 from tutor.errors import UsageError
@@ -116,17 +117,10 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
 
 def comparison_chart(facts: dict[str, Any] | None) -> str:
     """For a verdict with a training comparison (exercise 6): both loss curves, both accuracies."""
-    training = (facts or {}).get("training")
-    if not isinstance(training, dict):
+    curves = training_curves(facts)
+    if not curves:
         return ""
-    curves = {}
-    for name, label in (("plain", "without BatchNorm"), ("bn", "with BatchNorm")):
-        result = training.get(name) or {}
-        loss = [v for v in result.get("loss", []) if isinstance(v, (int, float))]
-        accuracy = [v for v in result.get("accuracy", []) if isinstance(v, (int, float))]
-        if not loss or len(loss) != len(result.get("loss", [])):
-            return ""
-        curves[label] = (loss, accuracy)
+    training = (facts or {}).get("training") or {}
     import plotext as plt
 
     plt.clear_figure()

@@ -9,23 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-RUNS = (("plain", "without BatchNorm"), ("bn", "with BatchNorm"))
-
-
-def training_curves(facts: dict[str, Any] | None) -> dict[str, tuple[list[float], list[float]]]:
-    """Per run label, its loss per epoch and test accuracy per epoch; {} without a comparison."""
-    training = (facts or {}).get("training")
-    if not isinstance(training, dict):
-        return {}
-    curves = {}
-    for name, label in RUNS:
-        run = training.get(name) or {}
-        loss = [float(v) for v in run.get("loss", []) if isinstance(v, (int, float))]
-        accuracy = [float(v) for v in run.get("accuracy", []) if isinstance(v, (int, float))]
-        if not loss or not accuracy:
-            return {}
-        curves[label] = (loss, accuracy)
-    return curves
+from tutor.checks.comparison import training_curves
 
 
 class ComparisonChart(Vertical):
