@@ -205,6 +205,13 @@ async def test_opening_a_socket_is_refused(box: Sandbox) -> None:
     assert "network" in error["explanation"]
 
 
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap or namespaces")
+async def test_a_name_lookup_is_explained_as_no_network(box: Sandbox) -> None:
+    error = the_error(await run(box, "import socket\nsocket.getaddrinfo('example.com', 80)\n"))
+    assert error["kind"] == "sandbox"
+    assert "no network" in error["explanation"]
+
+
 async def test_system_exit_with_failure_status(box: Sandbox) -> None:
     events = await run(box, scripts.SYSTEM_EXIT)
     error = the_error(events)

@@ -15,6 +15,7 @@ import linecache
 import math
 import os
 import resource
+import socket
 import sys
 import threading
 import traceback
@@ -35,7 +36,9 @@ _DENIED = {
     "script needs none of its own (set DataLoader num_workers=0).",
     errno.ENETUNREACH: "The sandbox has no network: everything a lesson needs is already "
     "in the working folder (mnist_small.csv).",
-    errno.EAI_NONAME if hasattr(errno, "EAI_NONAME") else -2: "The sandbox has no network.",
+    # Inside the sandbox every name lookup fails, as "unknown" or as "try again".
+    socket.EAI_NONAME: "The sandbox has no network, so no host name can be looked up.",
+    socket.EAI_AGAIN: "The sandbox has no network, so no host name can be looked up.",
 }
 
 
