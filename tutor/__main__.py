@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from tutor import __version__
+from tutor.course import exercise_numbers
 from tutor.errors import UsageError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -55,11 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = sub.add_parser("check", help="check an exercise answer")
-    check.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
+    check.add_argument(
+        "exercise", metavar="EX", help=f"exercise number ({exercise_numbers()}) or slug"
+    )
     check.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
     _add_job_options(check)
 
-    sub.add_parser("list", help="the eight exercises and their state")
+    sub.add_parser("list", help="every exercise of the course and its state")
 
     watch = sub.add_parser("watch", help="re-check an answer on every save")
     watch.add_argument("exercise", metavar="EX", nargs="?", help="exercise number or slug")
