@@ -77,7 +77,9 @@ class ShapeTraceTable(DataTable[str]):
         inputs = event.get("in") or []
         first = inputs[0] if inputs else None
         if window is not None and isinstance(first, list) and len(first) in (3, 4):
-            arithmetic = formula(int(first[-2]), window.kernel, window.stride, window.padding)
+            arithmetic = formula(
+                int(first[-2]), window.kernel, stride=window.stride, padding=window.padding
+            )
             self._field = self._field.through(window)
             side = self._field.size
             field = f"{side}×{side} px (step {self._field.jump})"
