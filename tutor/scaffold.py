@@ -45,15 +45,18 @@ def _toml_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _toml_head(ex: NewExercise) -> str:
+    """The lines of exercise.toml every exercise has: id, slug, title, lesson and kind."""
+    return (
+        f"id = {ex.number}\nslug = {_toml_text(ex.slug)}\ntitle = {_toml_text(ex.title)}\n"
+        f'lesson = {ex.lesson}\nkind = "{ex.kind}"\n'
+    )
+
+
 def _numeric_files(ex: NewExercise) -> dict[str, str]:
     return {
         "exercise.toml": (
-            f"id = {ex.number}\n"
-            f"slug = {_toml_text(ex.slug)}\n"
-            f"title = {_toml_text(ex.title)}\n"
-            f"lesson = {ex.lesson}\n"
-            'kind = "numeric"\n'
-            "fields = [\n"
+            _toml_head(ex) + "fields = [\n"
             '  { name = "answer", label = "TODO: what the learner works out", type = "int" },\n'
             "]\n\n"
             "[limits]\ntimeout_s = 20\nmemory_mb = 1024\n"
@@ -105,14 +108,7 @@ def judge(facts: dict[str, Any]) -> list[Part]:
 
 def _code_files(ex: NewExercise) -> dict[str, str]:
     return {
-        "exercise.toml": (
-            f"id = {ex.number}\n"
-            f"slug = {_toml_text(ex.slug)}\n"
-            f"title = {_toml_text(ex.title)}\n"
-            f"lesson = {ex.lesson}\n"
-            'kind = "code"\n\n'
-            "[limits]\ntimeout_s = 60\nmemory_mb = 2048\n"
-        ),
+        "exercise.toml": (_toml_head(ex) + "\n[limits]\ntimeout_s = 60\nmemory_mb = 2048\n"),
         "starter.py": (
             f"# Exercise {ex.number}: {ex.title}\n"
             "import torch\n\n\n"
