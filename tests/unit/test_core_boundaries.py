@@ -59,6 +59,15 @@ import asyncio, json, sys
 from pathlib import Path
 from tutor.app import TutorApp
 
+async def press(pilot, key, then) -> None:
+    # Press a key, then let the app run until the screen it leads to has really mounted.
+    await pilot.press(key)
+    for _ in range(1000):
+        if type(pilot.app.screen).__name__ == then and pilot.app.screen.is_mounted:
+            return
+        await pilot.pause()
+    raise SystemExit(f"{key} did not lead to {then}: {pilot.app.screen!r}")
+
 async def visit() -> None:
     app = TutorApp(Path(sys.argv[1]))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -66,17 +75,24 @@ async def visit() -> None:
             app.go(place)
             await pilot.pause()
         app.go("lesson-01")
-        await pilot.press("r", "escape", "question_mark", "escape", "ctrl+p", "l", "escape")
-        await pilot.pause()
+        await press(pilot, "r", "PlaygroundScreen")  # the lesson's example, in the playground
+        await press(pilot, "escape", "PlaygroundScreen")  # leaves the editor
+        await press(pilot, "question_mark", "HelpScreen")
+        await press(pilot, "escape", "PlaygroundScreen")
+        await press(pilot, "ctrl+p", "CommandPalette")
+        while not app.screen.query("CommandList"):
+            await pilot.pause()
+        await press(pilot, "l", "CommandPalette")
+        await press(pilot, "escape", "PlaygroundScreen")
 
 asyncio.run(visit())
 print(json.dumps(sorted(name for name in {heavy} if name in sys.modules)))
 """
 
 
-def run_python(code: str, *args: str) -> str:
+def run_python(code: str, *args: str, timeout: int = 120) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
@@ -114,5 +130,6 @@ def test_the_check_notices_a_module_that_breaks_the_rule(forbidden: str) -> None
 
 
 def test_starting_the_app_leaves_torch_and_friends_out(learner_home: Path) -> None:
-    loaded = json.loads(run_python(START_APP.replace("{heavy}", repr(HEAVY)), str(learner_home)))
+    script = START_APP.replace("{heavy}", repr(HEAVY))
+    loaded = json.loads(run_python(script, str(learner_home), timeout=600))  # every screen
     assert loaded == []
