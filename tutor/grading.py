@@ -193,7 +193,7 @@ def read_answer_text(path: Path) -> tuple[str | None, str | None]:
     if len(data) > MAX_ANSWER_BYTES:
         return None, (
             f"{name} is {max(info.st_size, len(data)) / 1e6:.1f} MB, more than the "
-            f"{MAX_ANSWER_BYTES // 1_000_000} MB an answer file may be; was the wrong file handed in?"
+            f"{MAX_ANSWER_BYTES / 1e6:g} MB an answer file may be; was the wrong file handed in?"
         )
     try:
         return data.decode("utf-8-sig"), None

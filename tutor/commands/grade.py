@@ -51,12 +51,15 @@ def grade_folder(args: argparse.Namespace) -> int:
             "per student holding their .py file"
         )
     if ignored:
-        shown = ", ".join(_printable(n) for n in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        print(f"note: ignored {len(ignored)} entries that are not .py files: {shown}", file=sys.stderr)
+        shown = ", ".join(_printable(n) for n in ignored[:5])
+        more = ", ..." if len(ignored) > 5 else ""
+        print(f"note: ignored {len(ignored)} entries, not .py: {shown}{more}", file=sys.stderr)
     bar = ProgressReport(len(submissions), sys.stderr)
     workers = min(jobs, len(submissions))
-    bar.begin(f"grading {len(submissions)} submissions of exercise {ex.number} ({ex.slug}), "
-              f"{workers} at a time")
+    bar.begin(
+        f"grading {len(submissions)} submissions of exercise {ex.number} ({ex.slug}), "
+        f"{workers} at a time"
+    )
     started = time.perf_counter()
     try:
         results = asyncio.run(
