@@ -224,12 +224,14 @@ async def grade_class(
     device: str = "auto",
     timeout_s: float | None = None,
     on_result: OnResult | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> list[Graded]:
     """Grade every submission, `jobs` at a time, each on a warm sandbox; results by student.
 
     Raises UsageError for a request no submission can be graded under (`--device cuda`
-    with no GPU). A sandbox that cannot start leaves its share to the others; if none can,
-    the submissions left are not graded, with the reason.
+    with no GPU), before any is graded. `on_ready` is called once, when the first sandbox
+    is up. A sandbox that cannot start leaves its share to the others; if none can, the
+    submissions left are not graded, with the reason.
     """
     if timeout_s is not None:
         ex = replace(ex, limits={**ex.limits, "timeout_s": timeout_s})
@@ -238,17 +240,29 @@ async def grade_class(
     pending: asyncio.Queue[Submission] = asyncio.Queue()
     start_failures: list[str] = []
     fatal: list[UsageError] = []
+    ready: list[bool] = []
 
     def finish(result: Graded) -> None:
         results.append(result)
         if on_result is not None:
             on_result(result)
 
+    unreadable = []
     for sub in submissions:
         if sub.problem or sub.path is None:
-            finish(Graded(sub.student, ex, None, sub.problem or "no answer file", 0.0))
+            unreadable.append(Graded(sub.student, ex, None, sub.problem or "no answer", 0.0))
         else:
             pending.put_nowait(sub)
+
+    def announce() -> None:
+        """Once: say grading has begun, and count what was settled without a sandbox."""
+        if ready:
+            return
+        ready.append(True)
+        if on_ready is not None:
+            on_ready()
+        for result in unreadable:
+            finish(result)
 
     async def worker() -> None:
         box = sandbox_for(ex)
@@ -258,6 +272,10 @@ async def grade_class(
             except Exception as exc:  # SandboxError, or a failure to spawn at all
                 start_failures.append(str(exc))
                 return
+            if device == "cuda" and not box.cuda:
+                fatal.append(UsageError(_no_cuda(box.info)))
+                return
+            announce()
             while not pending.empty() and not fatal:
                 sub = pending.get_nowait()
                 try:
@@ -272,11 +290,24 @@ async def grade_class(
         await asyncio.gather(*(worker() for _ in range(workers)))
     if fatal:
         raise fatal[0]
+    announce()
     while not pending.empty():
         sub = pending.get_nowait()
         reason = start_failures[0] if start_failures else "no sandbox was free"
         finish(Graded(sub.student, ex, None, f"the sandbox could not start: {reason}", 0.0))
     return sorted(results, key=lambda r: r.student)
+
+
+def _no_cuda(info: dict[str, Any]) -> str:
+    found = (
+        f"torch {info.get('torch')}"
+        if info.get("torch")
+        else "this exercise's checker has no torch"
+    )
+    return (
+        f"--device cuda was asked for, but no CUDA GPU is usable here ({found}); "
+        "use --device cpu or auto"
+    )
 
 
 async def grade_one(

@@ -50,16 +50,16 @@ def grade_folder(args: argparse.Namespace) -> int:
             f"no submissions in {folder}: put one .py file per student there, or one folder "
             "per student holding their .py file"
         )
+    heading = [
+        f"grading {len(submissions)} submissions of exercise {ex.number} ({ex.slug}), "
+        f"{min(jobs, len(submissions))} at a time"
+    ]
     if ignored:
         shown = ", ".join(_printable(n) for n in ignored[:5])
         more = ", ..." if len(ignored) > 5 else ""
-        print(f"note: ignored {len(ignored)} entries, not .py: {shown}{more}", file=sys.stderr)
+        heading.append(f"note: ignored {len(ignored)} entries, not .py: {shown}{more}")
     bar = ProgressReport(len(submissions), sys.stderr)
-    workers = min(jobs, len(submissions))
-    bar.begin(
-        f"grading {len(submissions)} submissions of exercise {ex.number} ({ex.slug}), "
-        f"{workers} at a time"
-    )
+    bar.waiting("starting the sandboxes ...")
     started = time.perf_counter()
     try:
         results = asyncio.run(
@@ -70,6 +70,7 @@ def grade_folder(args: argparse.Namespace) -> int:
                 device=args.device,
                 timeout_s=timeout_s,
                 on_result=bar.add,
+                on_ready=lambda: bar.begin("\n".join(heading)),
             )
         )
     finally:
@@ -135,8 +136,13 @@ class ProgressReport:
         self.every = max(10, math.ceil(total / 10))
         self.started = time.perf_counter()
 
-    def begin(self, line: str) -> None:
-        self._write(line + "\n")
+    def waiting(self, text: str) -> None:
+        """A passing word on a terminal (erased by the bar); nothing in a log."""
+        if self.tty:
+            self._write(f"\r\x1b[K{text}")
+
+    def begin(self, lines: str) -> None:
+        self._write(("\r\x1b[K" if self.tty else "") + lines + "\n")
         self.started = time.perf_counter()
         self._draw()
 
