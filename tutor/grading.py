@@ -285,9 +285,10 @@ async def grade_class(
         finally:
             await box.close()
 
-    workers = min(jobs, pending.qsize())
-    if workers:
-        await asyncio.gather(*(worker() for _ in range(workers)))
+    # A task group, not gather: on ctrl+c it waits until every worker has closed its sandbox.
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(jobs, pending.qsize())):
+            group.create_task(worker())
     if fatal:
         raise fatal[0]
     announce()
