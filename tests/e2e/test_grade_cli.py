@@ -278,7 +278,7 @@ def test_the_table_names_every_student_and_the_most_common_mistake(
     top = max(first.values())
     assert f"Most common mistake: {' and '.join(p for p in summary if first[p] == top)}," in out
     # progress and notes go to stderr, never into the table
-    assert "ignored 1 entries, not .py: notes.txt" in class_5["two"].stderr
+    assert "ignored 1 entry, not .py: notes.txt" in class_5["two"].stderr
     assert "graded" in class_5["two"].stderr and "█" not in class_5["two"].stderr
 
 

@@ -57,7 +57,8 @@ def grade_folder(args: argparse.Namespace) -> int:
     if ignored:
         shown = ", ".join(_printable(n) for n in ignored[:5])
         more = ", ..." if len(ignored) > 5 else ""
-        heading.append(f"note: ignored {len(ignored)} entries, not .py: {shown}{more}")
+        entries = "entry" if len(ignored) == 1 else "entries"
+        heading.append(f"note: ignored {len(ignored)} {entries}, not .py: {shown}{more}")
     bar = ProgressReport(len(submissions), sys.stderr)
     bar.waiting("starting the sandboxes ...")
     started = time.perf_counter()
