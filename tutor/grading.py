@@ -25,7 +25,7 @@ from tutor.checks.runner import DEFAULT_TIMEOUT_S, answer_filename, check_answer
 from tutor.errors import UsageError
 
 if TYPE_CHECKING:
-    from tutor.checks.verdict import Verdict
+    from tutor.checks.verdict import Part, Verdict
     from tutor.course import Exercise
     from tutor.sandbox.client import Sandbox
 
@@ -273,7 +273,7 @@ async def grade_class(
                 start_failures.append(str(exc))
                 return
             if device == "cuda" and not box.cuda:
-                fatal.append(UsageError(_no_cuda(box.info)))
+                fatal.append(UsageError(_no_cuda(ex)))
                 return
             announce()
             while not pending.empty() and not fatal:
@@ -299,15 +299,11 @@ async def grade_class(
     return sorted(results, key=lambda r: r.student)
 
 
-def _no_cuda(info: dict[str, Any]) -> str:
-    found = (
-        f"torch {info.get('torch')}"
-        if info.get("torch")
-        else "this exercise's checker has no torch"
-    )
+def _no_cuda(ex: Exercise) -> str:
+    why = "its checker runs without torch" if ex.kind == "numeric" else "torch sees no GPU"
     return (
-        f"--device cuda was asked for, but no CUDA GPU is usable here ({found}); "
-        "use --device cpu or auto"
+        f"--device cuda was asked for, but no CUDA GPU is usable here for exercise "
+        f"{ex.number} ({why}); use --device cpu or auto"
     )
 
 
@@ -369,7 +365,7 @@ def part_summary(results: Sequence[Graded]) -> list[PartSummary]:
     for result in results:
         if result.verdict is None:
             continue
-        cause = None
+        cause: Part | None = None
         for part in result.verdict.parts:
             order.setdefault(part.id, len(order))
             if not part.passed:
@@ -378,10 +374,10 @@ def part_summary(results: Sequence[Graded]) -> list[PartSummary]:
         if cause is not None:
             first.setdefault(cause.id, Counter())[cause.message] += 1
     rows = []
-    for part, count in failed.items():
-        messages = first.get(part, Counter())
+    for pid, count in failed.items():
+        messages = first.get(pid, Counter())
         message, same = min(messages.items(), key=lambda kv: (-kv[1], kv[0]), default=("", 0))
-        rows.append(PartSummary(part, count, sum(messages.values()), message, same))
+        rows.append(PartSummary(pid, count, sum(messages.values()), message, same))
     return sorted(rows, key=lambda r: (-r.first, -r.failed, order[r.part]))
 
 
