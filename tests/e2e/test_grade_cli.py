@@ -99,6 +99,20 @@ class SimpleCNN(nn.Module):
         x = self.pool(torch.relu(self.conv2(x)))
         return self.fc(self.flat(x))
 """
+# The careful forger: only a well-formed facts event, then a clean exit before the probe.
+FORGER_CLEAN_EXIT = (
+    FORGER[: FORGER.index("forged = [")]
+    + """\
+line = json.dumps({"type": "facts", "data": facts}) + "\\n"
+for fd in range(3, 64):
+    try:
+        os.fstat(fd)
+        os.write(fd, line.encode())
+    except OSError:
+        pass
+os._exit(0)
+"""
+)
 ESCAPE_NAME = "\x1b[2Jclear"
 
 # Hostile submissions that are graded (and fail) with the part they must fail, if known.
@@ -109,6 +123,7 @@ HOSTILE_GRADED: dict[str, list[str] | None] = {
     "hog": ["runs"],
     "essay": ["parses"],
     "nul": ["parses"],
+    "forger": ["runs"],  # stopped for writing on the tutor's channel
 }
 # Submissions the grader cannot hand to the checker, with a word of the reason.
 NOT_GRADED = {"latin1": "not UTF-8", "huge": "MB", "fifo": "not a regular file"}
@@ -155,6 +170,7 @@ def make_class_5(folder: Path) -> dict[str, list[str]]:
         "hog": HOG,
         "essay": ESSAY,
         "forger": FORGER,
+        "forger-clean-exit": FORGER_CLEAN_EXIT,
     }
     for student, text in hostile.items():
         (folder / f"{student}.py").write_text(text, encoding="utf-8")
@@ -213,7 +229,7 @@ def csv_rows(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
 
 
 def all_students(expected: dict[str, list[str]]) -> set[str]:
-    return {*expected, *HOSTILE_GRADED, *NOT_GRADED, "forger"}
+    return {*expected, *HOSTILE_GRADED, *NOT_GRADED, "forger-clean-exit"}
 
 
 def test_a_mixed_class_is_graded_right_and_the_csv_is_complete(class_5: dict[str, Any]) -> None:
@@ -311,14 +327,21 @@ def test_grading_never_touches_the_graders_own_progress(class_5: dict[str, Any])
     assert list(class_5["home"].iterdir()) == []
 
 
+def test_a_forger_is_stopped_and_told_why(class_5: dict[str, Any]) -> None:
+    objects = json.loads((class_5["root"] / "class.json").read_text(encoding="utf-8"))
+    forger = next(o for o in objects if o["student"] == "forger")
+    assert forger["passed"] is False and forger["error"] is None
+    assert "channel" in forger["parts"][0]["message"]
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="the event channel still believes a facts event the learner's code writes on it; "
-    "the pass moves out of the learner's process with the channel and referee work",
+    reason="a well-formed facts event on the channel followed by a clean exit is still "
+    "believed; the pass moves out of the learner's process with the referee",
 )
-def test_a_forged_channel_does_not_pass(class_5: dict[str, Any]) -> None:
+def test_a_forged_facts_event_and_a_clean_exit_do_not_pass(class_5: dict[str, Any]) -> None:
     _, rows = csv_rows(class_5["root"] / "class.csv")
-    assert rows["forger"]["passed"] == "false"
+    assert rows["forger-clean-exit"]["passed"] == "false"
 
 
 def test_the_per_student_folder_layout(tmp_path: Path, learner_home: Path) -> None:
