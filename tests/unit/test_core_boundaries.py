@@ -133,3 +133,12 @@ def test_starting_the_app_leaves_torch_and_friends_out(learner_home: Path) -> No
     script = START_APP.replace("{heavy}", repr(HEAVY))
     loaded = json.loads(run_python(script, str(learner_home), timeout=600))  # every screen
     assert loaded == []
+
+
+def test_the_grader_leaves_torch_and_friends_out() -> None:
+    """`cnn-tutor grade` runs many workers that hold torch; the grader itself holds none."""
+    code = (
+        "import sys, json, tutor.grading, tutor.commands.grade; "
+        f"print(json.dumps(sorted(n for n in {HEAVY!r} if n in sys.modules)))"
+    )
+    assert json.loads(run_python(code)) == []
