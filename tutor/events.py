@@ -284,8 +284,8 @@ def _finite(value: Any) -> Any:
 
 def to_json(event: Event) -> dict[str, Any]:
     """The event as the JSON object the contract shows (``run --json`` prints these)."""
-    wire = getattr(event, "_wire", {})
-    optional = getattr(event, "_optional", frozenset())
+    wire: dict[str, str] = getattr(event, "_wire", {})
+    optional: frozenset[str] = getattr(event, "_optional", frozenset())
     out: dict[str, Any] = {}
     for f in fields(event):
         value = getattr(event, f.name)

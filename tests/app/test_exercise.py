@@ -73,7 +73,8 @@ async def test_form_exercise_from_first_try_to_solution(
         assert not rows["c-stride"].part.passed
         assert "stride" in rows["c-stride"].part.message
         assert rows["a-same-padding"].part.passed
-        assert screen(app).box is not None and screen(app).box.torch is False
+        box = screen(app).box
+        assert box is not None and box.torch is False
 
         hints = screen(app).query_one(HintPanel)
         await pilot.press("f2")

@@ -45,7 +45,8 @@ async def test_enter_opens_the_highlighted_lesson_and_marks_it_read(
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert app.screen.query_one(CourseMap).highlighted_option.id == lessons[0].key
+        option = app.screen.query_one(CourseMap).highlighted_option
+        assert option is not None and option.id == lessons[0].key
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
@@ -62,7 +63,8 @@ async def test_back_home_the_next_lesson_is_suggested(
         await pilot.press("enter", "escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
-        assert app.screen.query_one(CourseMap).highlighted_option.id == lessons[1].key
+        option = app.screen.query_one(CourseMap).highlighted_option
+        assert option is not None and option.id == lessons[1].key
         assert app.progress.last_screen == "home"
 
 

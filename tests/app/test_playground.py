@@ -222,7 +222,8 @@ async def test_the_home_key_and_the_palette_open_the_built_in_example(app: Tutor
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PlaygroundScreen), "playground")
-        assert "built-in example" in app.screen.sub_title
+        sub_title = app.screen.sub_title
+        assert sub_title is not None and "built-in example" in sub_title
 
 
 async def test_the_isolation_level_is_shown_after_a_run(

@@ -28,6 +28,7 @@ async def run_lesson_7_example(pilot: Pilot[None]) -> None:
         if isinstance(screen, PlaygroundScreen) and screen.sandbox and screen.sandbox.info:
             break
         await pilot.pause(0.1)
+    assert isinstance(screen, PlaygroundScreen)
     await pilot.press("f5")
     for _ in range(1200):
         if screen.outcome and not screen.running:

@@ -76,7 +76,7 @@ def test_facts_a_judge_cannot_read_are_a_failing_checker_part(facts: dict) -> No
 
 def test_an_error_in_the_learners_code_is_a_failing_runs_part_with_the_explanation() -> None:
     ex = find_exercise("5")
-    found = [
+    found: list[events.Event] = [
         events.error(
             "shape",
             "RuntimeError: mat1 and mat2 shapes cannot be multiplied",

@@ -11,7 +11,7 @@ import pytest
 
 from tutor import events
 from tutor.events import ChannelError
-from tutor.sandbox.channel import ChannelReader
+from tutor.sandbox.channel import MAX_EVENTS, MAX_LINE, ChannelReader
 
 EXAMPLES: list[events.Event] = [
     events.Shape(
@@ -67,7 +67,9 @@ def test_the_json_objects_are_the_contracts() -> None:
     shape = events.to_json(EXAMPLES[1])
     assert list(shape) == ["type", "module", "layer", "depth", "in", "out", "params", "root"]
     assert "failed" not in shape and "formula" not in shape and "rf" not in shape
-    assert events.to_json(EXAMPLES[0])["formula"].startswith("⌊") and EXAMPLES[0].rf == 3
+    first = EXAMPLES[0]
+    assert isinstance(first, events.Shape)
+    assert events.to_json(first)["formula"].startswith("⌊") and first.rf == 3
     assert events.to_json(events.Loss(value=1.0, step=1)) == {
         "type": "loss",
         "value": 1.0,
@@ -142,9 +144,14 @@ def test_decode_refuses_kinds_the_sender_may_not_send() -> None:
             events.decode(events.encode(forged), events.JOB_KINDS)
 
 
-def reader(**caps: int) -> ChannelReader:
-    caps.setdefault("max_bytes", 1 << 20)
-    return ChannelReader(**caps)
+def reader(
+    *,
+    max_bytes: int = 1 << 20,
+    max_line: int = MAX_LINE,
+    max_events: int = MAX_EVENTS,
+    kinds: frozenset[str] = events.JOB_KINDS,
+) -> ChannelReader:
+    return ChannelReader(max_bytes=max_bytes, max_line=max_line, max_events=max_events, kinds=kinds)
 
 
 def test_the_reader_joins_lines_split_across_chunks() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +23,9 @@ from tutor.shapes import (
     shape_text,
     trace_stack,
 )
+
+if TYPE_CHECKING:
+    import torch as torch_types
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -69,7 +72,7 @@ def stacks(draw: st.DrawFn) -> tuple[tuple[int, int, int, int], list[str]]:
     return shape, lines
 
 
-def torch_layer(line: str, arriving: torch.Tensor) -> nn.Module:
+def torch_layer(line: str, arriving: torch_types.Tensor) -> torch_types.nn.Module:
     """The torch module of a line; `LINEAR` means a Linear with the right in_features."""
     if line == "LINEAR":
         return nn.Linear(arriving.shape[-1], 3)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tutor import events
@@ -66,7 +67,17 @@ def _seconds(stdout: str) -> float:
     raise RuntimeError(f"the training script printed no timing: {stdout[-300:]}")
 
 
-async def _warm(rounds: int) -> dict[str, list[float] | str]:
+@dataclass
+class _WarmTimes:
+    """Seconds per job on the warm worker, and the isolation level it ran at."""
+
+    spaced: list[float]
+    back: list[float]
+    traced: list[float]
+    level: str
+
+
+async def _warm(rounds: int) -> _WarmTimes:
     spaced: list[float] = []
     back_to_back: list[float] = []
     traced: list[float] = []
@@ -93,7 +104,7 @@ async def _warm(rounds: int) -> dict[str, list[float] | str]:
                     out += event.text
             traced.append(_seconds(out))
         level = box.level
-    return {"spaced": spaced, "back": back_to_back, "traced": traced, "level": level}
+    return _WarmTimes(spaced=spaced, back=back_to_back, traced=traced, level=level)
 
 
 def _plain_runs(rounds: int) -> list[float]:
@@ -127,15 +138,15 @@ def run() -> list[tuple[str, str, str]]:
     warm = asyncio.run(_warm(30))
     cold_ms = statistics.median(_cold_import(5)) * 1000
     plain_s = statistics.median(_plain_runs(3))
-    spaced_ms = statistics.median(warm["spaced"]) * 1000  # type: ignore[arg-type]
-    back_ms = statistics.median(warm["back"]) * 1000  # type: ignore[arg-type]
-    traced_s = statistics.median(warm["traced"])  # type: ignore[arg-type]
+    spaced_ms = statistics.median(warm.spaced) * 1000
+    back_ms = statistics.median(warm.back) * 1000
+    traced_s = statistics.median(warm.traced)
     return [
         (
             "trivial job, warm worker, runs 0.2 s apart",
             f"{spaced_ms:.1f} ms",
             f"cold `import torch` {cold_ms:.0f} ms: {cold_ms / spaced_ms:.0f}x faster "
-            f"({warm['level']})",
+            f"({warm.level})",
         ),
         (
             "trivial job, warm worker, back to back",

@@ -344,8 +344,8 @@ class PlaygroundScreen(Screen[None]):
         text = self._partial + "".join(e.text for e in output)
         *lines, self._partial = text.split("\n")
         log = self.query_one(RichLog)
-        if len(lines) > log.max_lines:
-            lines = lines[-int(log.max_lines or 0) :]
+        if log.max_lines is not None and len(lines) > log.max_lines:
+            lines = lines[-log.max_lines :]
         if lines:
             log.write("\n".join(lines))
 

@@ -61,5 +61,5 @@ class CourseMap(OptionList):
             options.append(Option("    The exercises are not here yet.", disabled=True))
         self.set_options(options)
         ids = {option.id for option in options}
-        if current in ids:
+        if current is not None and current in ids:
             self.highlighted = self.get_option_index(current)

@@ -203,7 +203,11 @@ class FeatureMapsView(Picture):
             label = f"{index:>2}" + (" ◀" if index == self.chosen else "")
             tile = Text(label + "\n", "bold reverse" if index == self.chosen else "dim")
             n = len(small)
-            tile.append_text(half_blocks(lambda r, c, m=small, s=scale: signed(m[r][c], s), n, n))
+
+            def colour(r: int, c: int, m: Grid = small, s: float = scale) -> str:
+                return signed(m[r][c], s)
+
+            tile.append_text(half_blocks(colour, n, n))
             tiles.append(tile)
         rows = [beside(tiles[i : i + 4], gap=2) for i in range(0, len(tiles), 4)]
         out = Text()

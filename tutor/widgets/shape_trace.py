@@ -58,7 +58,7 @@ class ShapeTraceTable(DataTable[str]):
 
     def add_shapes(self, shapes: list[events.Shape]) -> None:
         """Add the rows of `shape` events, arithmetic and receptive field filled in."""
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for event in shapes:
             if self.row_count + len(rows) >= MAX_ROWS:
                 break
