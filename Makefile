@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test check bench lint lint-all snapshot-update clean
+.PHONY: setup run test check bench lint snapshot-update clean
 
 setup: $(STAMP)
 
@@ -27,16 +27,11 @@ check: setup
 bench: setup
 	$(BIN)/python -m tutor.bench
 
+# The whole package and the tests: ruff's rules, ruff's format, and mypy (files in pyproject).
 lint: setup
 	$(BIN)/ruff check tutor tests
 	$(BIN)/ruff format --check tutor tests
 	$(BIN)/mypy
-
-# lint over the whole package and the tests: not yet clean; it becomes `lint` once it is.
-lint-all: setup
-	$(BIN)/ruff check tutor tests
-	$(BIN)/ruff format --check tutor tests
-	$(BIN)/mypy --explicit-package-bases tutor tests
 
 snapshot-update: setup
 	$(BIN)/python -m pytest -q tests/snapshots --snapshot-update
