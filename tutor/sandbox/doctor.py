@@ -17,8 +17,9 @@ stack. What it watches for, and how, at no cost to a healthy step beyond a count
     cause (a learning rate too high when the loss grew first, a log of 0 for an infinity).
     On the CPU every step is looked at; on a GPU, the steps that are sent.
 ``flat-loss``
-    A loss that did not move over a whole epoch of at least ``FLAT_STEPS`` steps, with why it
-    likely did not (no optimizer step ran, a learning rate of 0, an optimizer holding another
+    A loss that did not move over a whole epoch of at least ``FLAT_STEPS`` steps, or an epoch
+    whose mean equals the epoch before's to a millionth of that (the weights did not
+    change), with why it likely did not (no optimizer step ran, a learning rate of 0, an optimizer holding another
     model's parameters).
 """
 
@@ -83,6 +84,7 @@ class Doctor(Watcher):
         self._last_step: dict[int, tuple[int, Any]] = {}
         self._optimizer: weakref.ref[torch.optim.Optimizer] | None = None
         self._epoch_steps: dict[int, int] = {}
+        self._means: dict[int, float] = {}
         self._norms: dict[int, bool] = {}
         self._hook: Any = None
 
@@ -203,27 +205,34 @@ class Doctor(Watcher):
         )
 
     def epoch_closed(self, series: Series, mean: float) -> None:
-        """Flag an epoch whose loss did not move at all."""
-        epoch = series.epoch
+        """Flag an epoch whose loss did not move at all, or that averaged exactly what the
+        epoch before it did (the weights did not change)."""
+        epoch, steps = series.epoch, series.epoch_steps
         steps_before = self._epoch_steps.get(id(series), 0)
         self._epoch_steps[id(series)] = self.steps
+        before = self._means.get(id(series))
+        self._means[id(series)] = mean
+        if steps < FLAT_STEPS or not math.isfinite(mean):
+            return
+        tiny = 1e-6 * max(1.0, abs(mean))
         low, high = series.epoch_low, series.epoch_high
-        if series.epoch_steps < FLAT_STEPS or not math.isfinite(low) or not math.isfinite(high):
+        if math.isfinite(low) and math.isfinite(high) and high - low <= tiny:
+            what = f"The loss stayed at {_number(mean)} for all {steps} steps of epoch {epoch}"
+        elif before is not None and abs(before - mean) <= tiny * 1e-3:
+            what = (
+                f"The loss of epoch {epoch} averaged {_number(mean)}, exactly what the epoch "
+                "before did (so the weights did not change)"
+            )
+        else:
             return
-        if high - low > 1e-6 * max(1.0, abs(mean)):
-            return
-        why = self._why_flat(series, self.steps - steps_before)
         guess = ""
         if mean > 0 and abs(round(math.exp(mean)) - math.exp(mean)) < 1e-3 * math.exp(mean):
             guess = (
                 f" {_number(mean)} is ln({round(math.exp(mean))}), the loss of guessing every "
                 "class equally."
             )
-        self.warn(
-            "flat-loss",
-            f"The loss stayed at {_number(mean)} for all {series.epoch_steps} steps of epoch "
-            f"{epoch}: the model is not learning.{guess} {why}",
-        )
+        why = self._why_flat(series, self.steps - steps_before)
+        self.warn("flat-loss", f"{what}: the model is not learning.{guess} {why}")
 
     def _why_flat(self, series: Series, steps: int) -> str:
         if steps == 0:
