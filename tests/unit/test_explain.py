@@ -323,11 +323,11 @@ def test_python_memory_error(tracer: Tracer) -> None:
 
 
 def test_generic_fallback_names_type_message_and_line(tracer: Tracer) -> None:
-    error = fail(HEADER + "x = torch.zeros(3)\ny = x.view(7)\n", tracer)
+    error = fail(HEADER + "x = torch.zeros(3)\ny = x.sum(dim=5)\n", tracer)
     assert error["kind"] == "exception" and error["line"] == 4 and error["layer"] is None
-    assert error["message"] == "RuntimeError: shape '[7]' is invalid for input of size 3"
+    assert error["message"].startswith("IndexError: Dimension out of range")
     text = error["explanation"]
-    assert "RuntimeError" in text and "line 4" in text and "x.view(7)" in text
+    assert "IndexError" in text and "line 4" in text and "x.sum(dim=5)" in text
 
 
 def test_generic_fallback_inside_a_layer_names_it(tracer: Tracer) -> None:
@@ -336,7 +336,7 @@ def test_generic_fallback_inside_a_layer_names_it(tracer: Tracer) -> None:
         + """
 class Broken(nn.Module):
     def forward(self, x):
-        return x.view(-1, 999)
+        return x.sum(dim=5)
 
 Broken()(torch.rand(2, 3))
 """,

@@ -19,8 +19,8 @@ stack. What it watches for, and how, at no cost to a healthy step beyond a count
 ``flat-loss``
     A loss that did not move over a whole epoch of at least ``FLAT_STEPS`` steps, or an epoch
     whose mean equals the epoch before's to a millionth of that (the weights did not
-    change), with why it likely did not (no optimizer step ran, a learning rate of 0, an optimizer holding another
-    model's parameters).
+    change), with why it likely did not (no optimizer step ran, a learning rate of 0, an
+    optimizer holding another model's parameters).
 """
 
 from __future__ import annotations
