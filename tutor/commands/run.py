@@ -11,6 +11,7 @@ from typing import Any
 
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
+from tutor.shapes import short_layer
 
 
 def read_script(path_text: str) -> tuple[Path, str]:
@@ -33,26 +34,43 @@ def shape_text(shape: Any) -> str:
 
 
 def trace_table(rows: list[dict[str, Any]]) -> str:
-    """The per-layer shape trace as aligned text columns."""
-    lines = [("layer", "input", "output", "params")]
+    """The per-layer shape trace as aligned text columns, with the output-size arithmetic and
+    the receptive field of each conv and pool."""
+    head = ("layer", "input", "output", "params", "output size", "rf")
+    lines = [head]
     for row in rows:
-        name = "  " * int(row.get("depth", 0)) + str(row.get("layer", row.get("module", "?")))
+        name = "  " * int(row.get("depth", 0)) + short_layer(
+            str(row.get("layer", row.get("module", "?")))
+        )
         ins = ", ".join(shape_text(s) for s in row.get("in") or [] if s is not None) or "-"
         out = "FAILED" if row.get("failed") else shape_text(row.get("out"))
-        lines.append((name, ins, out, f"{int(row.get('params', 0)):,}"))
-    widths = [min(48, max(len(line[i]) for line in lines)) for i in range(4)]
+        rf = row.get("rf")
+        field = f"{rf}×{rf}" if isinstance(rf, int) else ""
+        params = f"{int(row.get('params', 0)):,}"
+        lines.append((name, ins, out, params, str(row.get("formula") or ""), field))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = []
     for i, line in enumerate(lines):
         cells = [
-            line[0][: widths[0]].ljust(widths[0]),
-            line[1].ljust(widths[1]),
-            line[2].ljust(widths[2]),
-            line[3].rjust(widths[3]),
+            cell.rjust(w) if j == 3 else cell.ljust(w)
+            for j, (cell, w) in enumerate(zip(line, widths, strict=True))
         ]
         text.append("  ".join(cells).rstrip())
         if i == 0:
-            text.append("-" * len(text[0]))
+            text.append("-" * max(len(t) for t in text))
     return "\n".join(text)
+
+
+def notice_lines(notices: list[dict[str, Any]]) -> list[str]:
+    """The doctor's warnings and the run's notes, one paragraph each."""
+    lines = []
+    for event in notices:
+        if event.get("type") == "warning":
+            where = f" (line {event['line']})" if event.get("line") else ""
+            lines.append(f"⚠ {event.get('kind', 'warning')}{where}: {event.get('message', '')}")
+        else:
+            lines.append(f"note: {event.get('text', '')}")
+    return lines
 
 
 def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) -> str:
@@ -76,6 +94,7 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
     rows: list[dict[str, Any]] = []
     losses: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
     done: dict[str, Any] = {}
     async with Sandbox(torch=True) as box:
         if as_json:
@@ -109,11 +128,13 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
                 losses.append(event)
             elif kind == "error":
                 errors.append(event)
+            elif kind in ("warning", "note"):
+                notices.append(event)
             elif kind == "done":
                 done = event
     ok = done.get("status") == "ok"
     if not as_json:
-        summary(rows, losses, errors, done)
+        summary(rows, losses, errors, done, notices)
     return 0 if ok else 1
 
 
@@ -122,6 +143,7 @@ def summary(
     losses: list[dict[str, Any]],
     errors: list[dict[str, Any]],
     done: dict[str, Any],
+    notices: list[dict[str, Any]] | None = None,
 ) -> None:
     out = sys.stdout
     if rows:
@@ -131,6 +153,8 @@ def summary(
         out.write("\n" + loss_chart(losses) + "\n")
         last = losses[-1]
         out.write(f"last loss {last['value']:.4f} at step {last['step']}\n")
+    if notices:
+        out.write("\n" + "\n".join(notice_lines(notices)) + "\n")
     elapsed = done.get("elapsed_s", 0.0)
     if done.get("status") == "ok":
         out.write(f"\n✓ finished in {elapsed:.2f} s on {done.get('device', 'cpu')}\n")
@@ -141,6 +165,11 @@ def summary(
         out.write(f"  {error.get('kind', 'error')} error{where}: {error.get('message', '')}\n")
         if error.get("explanation"):
             out.write(f"  {error['explanation']}\n")
+        if error.get("recogniser_error"):
+            sys.stderr.write(
+                f"cnn-tutor: an explanation rule failed ({error['recogniser_error']}); "
+                "the plain explanation is shown instead. Please report this.\n"
+            )
     out.flush()
 
 

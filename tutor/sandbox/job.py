@@ -115,6 +115,8 @@ def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -
 
 
 def _denied(exc: BaseException) -> dict[str, Any] | None:
+    if _in_worker_start(exc):
+        return None  # worker processes, not files: explained by the recognisers
     if isinstance(exc, OSError) and exc.errno in _DENIED:
         return {
             "kind": "sandbox",
@@ -179,6 +181,14 @@ def plain_explanation(exc: BaseException, filename: str) -> dict[str, Any]:
         "line": line,
         "layer": None,
     }
+
+
+def _in_worker_start(exc: BaseException) -> bool:
+    """Whether exc was raised while starting processes (a DataLoader's workers)."""
+    return any(
+        "multiprocessing" in frame.f_code.co_filename
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 def _fix_sandbox_errors(error: dict[str, Any], exc: BaseException) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from tutor.widgets.explanation_panel import ExplanationPanel
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.results_view import ResultsView
 from tutor.widgets.run_controls import RunControls
+from tutor.widgets.run_notices import NOTICE_TYPES, as_output
 from tutor.widgets.run_progress import RunProgress
 from tutor.widgets.shape_trace import ShapeTraceTable
 from tutor.widgets.title_bar import TitleBar
@@ -321,7 +322,8 @@ class PlaygroundScreen(Screen[None]):
         losses = [e for e in events if e.get("type") in ("loss", "epoch")]
         if losses:
             self.query_one(LossPlot).add_events(losses)
-        self._write_output([e for e in events if e.get("type") in ("stdout", "stderr")])
+        shown = ("stdout", "stderr", *NOTICE_TYPES)  # warnings and notes go to the output too
+        self._write_output([as_output(e) for e in events if e.get("type") in shown])
         steps = [e for e in events if e.get("type") == "result" and e.get("name") == "progress"]
         if steps:
             progress.update_progress(steps[-1]["data"])
