@@ -160,6 +160,16 @@ def code_line(c: Context) -> str:
     return ""
 
 
+def find_line(c: Context, pattern: str) -> str:
+    """' (line N: code)' for the last line of the learner's source that matches `pattern` (a
+    regex), or ''."""
+    for number in range(len(c.source_lines), 0, -1):
+        line = c.source_lines[number - 1]
+        if re.search(pattern, line):
+            return f" (line {number}: {line.strip()})"
+    return ""
+
+
 def in_traceback(exc: BaseException, *parts: str) -> bool:
     """Whether a frame of the traceback (or of the exception's causes) is in a file whose
     path contains one of `parts`."""

@@ -87,6 +87,7 @@ class Doctor(Watcher):
         self._means: dict[int, float] = {}
         self._norms: dict[int, bool] = {}
         self._hook: Any = None
+        self._last_lr: float | None = None
 
     # -- installation -------------------------------------------------------------------
 
@@ -127,6 +128,7 @@ class Doctor(Watcher):
         self.steps += 1
         self._optimizer = weakref.ref(optimizer)
         try:
+            self._last_lr = float(optimizer.param_groups[0]["lr"])
             grad = next(
                 (p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None),
                 None,
@@ -174,6 +176,8 @@ class Doctor(Watcher):
         when = f"step {step}" + (f" of epoch {epoch}" if epoch is not None else "")
         what = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         finite = [(s, v) for s, v in series.seen if math.isfinite(v) and s < step]
+        if series.last_finite is not None and series.last_finite[0] < step:
+            finite.append(series.last_finite)
         history = ""
         cause = (
             "Look for a NaN in the data (torch.isnan(x).any()), a log of 0 or a division by "
@@ -218,7 +222,7 @@ class Doctor(Watcher):
         low, high = series.epoch_low, series.epoch_high
         if math.isfinite(low) and math.isfinite(high) and high - low <= tiny:
             what = f"The loss stayed at {_number(mean)} for all {steps} steps of epoch {epoch}"
-        elif before is not None and abs(before - mean) <= tiny * 1e-3:
+        elif before is not None and abs(before - mean) <= tiny:
             what = (
                 f"The loss of epoch {epoch} averaged {_number(mean)}, exactly what the epoch "
                 "before did (so the weights did not change)"
@@ -257,10 +261,4 @@ class Doctor(Watcher):
         )
 
     def _lr(self) -> float | None:
-        optimizer = self._optimizer() if self._optimizer else None
-        if optimizer is None:
-            return None
-        try:
-            return float(optimizer.param_groups[0]["lr"])
-        except Exception:
-            return None
+        return self._last_lr

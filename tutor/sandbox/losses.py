@@ -86,6 +86,7 @@ class Series:
     seen: list[tuple[int, float]] = field(default_factory=list)
     pending: tuple[Any, int, int | None] | None = None
     broken: bool = False
+    last_finite: tuple[int, float] | None = None
 
 
 class Watcher:
@@ -153,6 +154,8 @@ class Losses:
             series.epoch_high = max(series.epoch_high, number)
             if not math.isfinite(number):
                 self._not_finite(series, number, series.step, epoch)
+            else:
+                series.last_finite = (series.step, number)
         if epoch is not None:
             series.epoch_steps += 1
             self._add(series, value if number is None else number)
@@ -197,6 +200,8 @@ class Losses:
             del series.seen[:-256]
         if not math.isfinite(number):
             self._not_finite(series, number, step, epoch)
+        elif series.last_finite is None or series.last_finite[0] < step:
+            series.last_finite = (step, number)
         series.sent += 1
         self._send(loss_event(number, step, epoch, series.name, series.label))
 

@@ -14,6 +14,7 @@ from tutor.sandbox.clues import (
     conv_call,
     count,
     earlier,
+    find_line,
     fmt_shape,
     ints,
     is_flat,
@@ -58,9 +59,10 @@ def linear_features(c: Context) -> Found:
     where = c.where if c.failure else "A Linear layer"
     real = root_batch(c.failure)
     if real is not None and real != rows and rows * got == real * want:
+        where_fixed = find_line(c, rf"(view|reshape)\(\s*{rows}\b") or code_line(c)
         return "shape", (
             f"{where} got {rows} rows of {got} features, but this batch holds {real} examples "
-            f"of {want}: a reshape fixed the batch size at {rows}{code_line(c)}, and "
+            f"of {want}: a reshape fixed the batch size at {rows}{where_fixed}, and "
             f"{real} × {want} = {rows} × {got}. {SHORT_BATCH}"
         )
     batch = shape[0] if shape else rows

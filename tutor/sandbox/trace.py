@@ -386,7 +386,8 @@ class Tracer:
             row.failed = True
             index = current.rows.index(row)
             name, layer, depth = row.module, row.layer, row.depth
-            previous = self._traces.get(label, []) + current.rows[:index]
+            done_inside = [r for r in current.rows[index + 1 :] if r.done]
+            previous = self._traces.get(label, []) + current.rows[:index] + done_inside
         else:
             base = label.split("#")[0]
             names = {id(m): f"{base}.{n}" if n else base for n, m in root.named_modules()}
@@ -397,7 +398,8 @@ class Tracer:
             layer, depth = layer_repr(module), len(path) - 1
             rows = self._traces.get(label, [])
             index = next((i for i, r in enumerate(rows) if r.module == name), len(rows))
-            previous = rows[:index]
+            inside = [r for r in rows[index + 1 :] if r.module.startswith(name + ".")]
+            previous = rows[:index] + inside
         weights = next(iter(module.parameters()), None)
         return CallFailure(
             exc=exc,
