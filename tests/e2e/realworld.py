@@ -334,8 +334,7 @@ ERRORS: dict[str, tuple[str, list[str]]] = {
         ["(64, 16, 4, 4)", "16 × 4 × 4 = 256", "not 400", "x.view(x.size(0), -1)"],
     ),
     "view-non-contiguous": (
-        "images = torch.rand(8, 28, 28, 3).permute(0, 3, 1, 2)\n"
-        "flat = images.view(8, -1)\n",
+        "images = torch.rand(8, 28, 28, 3).permute(0, 3, 1, 2)\nflat = images.view(8, -1)\n",
         ["reordering on line 9", "permute", "x.reshape(...)"],
     ),
     "one-hot-labels": (

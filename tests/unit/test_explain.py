@@ -350,3 +350,39 @@ Broken()(torch.rand(2, 3))
 def test_missing_import(tracer: Tracer) -> None:
     error = fail("model = nn.Sequential()\n", tracer)
     assert "import torch.nn as nn" in error["explanation"] and error["line"] == 1
+
+
+def _broken(context: Any) -> Any:
+    raise KeyError("no such shape")
+
+
+def test_a_recogniser_that_raises_fails_loudly_under_tests(
+    tracer: Tracer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.sandbox import explain as module
+
+    monkeypatch.setattr(module, "RECOGNISERS", [_broken, *module.RECOGNISERS])
+    with pytest.raises(KeyError, match="no such shape"):
+        fail(HEADER + "x = torch.zeros(3)\ny = x.sum(dim=5)\n", tracer)
+
+
+def test_elsewhere_a_raising_recogniser_falls_back_and_is_reported(
+    tracer: Tracer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.sandbox import explain as module
+
+    monkeypatch.setattr(module, "RECOGNISERS", [_broken, *module.RECOGNISERS])
+    monkeypatch.setattr(module, "strict", lambda: False)
+    error = fail(HEADER + "nn.Linear(4, 2)(torch.zeros(3, 5))\n", tracer)
+    assert error["recogniser_error"] == "_broken: KeyError: 'no such shape'"
+    assert "nn.Linear(5, 2)" in error["explanation"]  # the next recogniser still explains it
+
+
+def test_the_recognisers_are_one_ordered_table() -> None:
+    from tutor.sandbox import explain as module
+
+    names = [r.__name__ for r in module.RECOGNISERS]
+    assert names[:2] == ["workers", "memory"]  # OS errors of worker processes first
+    assert names.index("target_dtype") < names.index("target_shape")
+    assert names.index("devices") < names.index("dtypes")
+    assert all(name in module.__doc__ for name in names)  # each is documented in order

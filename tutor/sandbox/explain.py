@@ -15,14 +15,16 @@ two could claim one message, and is:
 1. ``workers``: a DataLoader worker process failing (a PermissionError there is about
    processes, not files, so it comes before anything that reads OS errors);
 2. ``memory``: out of memory, whatever raised it;
-3. shape errors (``shape_errors``): a Linear's features (a missing pool, a batch size
-   written into a reshape), conv channels, a conv's rank, BatchNorm features, maps too
-   small for a kernel, ``view`` sizes, ``torch.cat`` sizes, a saved state_dict's sizes;
-4. label errors: dtype (one-hot rows, float labels) before shape (out-of-range classes,
-   batch mismatches), since a wrong dtype also shows as a wrong shape;
-5. devices before dtypes (torch's "Input type (cuda...) and weight type" is about devices);
-6. code errors: nn.Module set-up, old idioms (``loss.data[0]``, ``it.next()``), a
-   non-contiguous ``view``, an undefined name.
+3. shape errors (``shape_errors``): ``linear_features`` (also a missing pool, a batch size
+   written into a reshape), ``conv_channels``, ``conv_rank``, ``batchnorm_features``,
+   ``too_small`` (maps smaller than a kernel), ``view_size``, ``cat_sizes``,
+   ``state_dict`` (a saved model's sizes);
+4. the labels: ``target_dtype`` (one-hot rows, float labels) before ``target_shape``
+   (out-of-range classes, batch mismatches), since a wrong dtype also shows as a shape;
+5. ``devices`` before ``dtypes`` (torch's "Input type (cuda...) and weight type" is about
+   devices);
+6. code errors: ``module_init`` (no super().__init__()), ``old_idioms`` (``loss.data[0]``,
+   ``it.next()``), ``non_contiguous`` (a view after a permute), ``name_error``.
 
 When none matches, the fallback says what the trace knows: the failing layer, its input
 shapes and the last layer that ran before it. A recogniser that raises is a bug: under
