@@ -343,7 +343,7 @@ def cat_sizes(c: Context) -> Found:
     if c.failure is not None:
         for row in c.failure.previous:
             first = row.inputs[0] if row.inputs else None
-            if "Pool" in row.layer and is_flat(first) and len(first) == 4 and first[2] % 2:
+            if "Pool" in row.layer and first is not None and len(first) == 4 and first[2] % 2:
                 odd = (
                     f" {row.module} got {first[2]}×{first[3]} maps, an odd size, and gave "
                     f"{fmt_shape(row.out)}: a 2×2 pool drops the last row and column, so the "
@@ -383,7 +383,8 @@ def state_dict(c: Context) -> Found:
         )
     unexpected = re.search(r"Unexpected key\(s\) in state_dict: ([^\n]*)", c.text)
     missing = re.search(r"Missing key\(s\) in state_dict: ([^\n]*)", c.text)
-    keys = (unexpected or missing).group(1) if (unexpected or missing) else ""
+    found = unexpected or missing
+    keys = found.group(1) if found is not None else ""
     hint = (
         " The saved names start with 'module.': the model was wrapped in nn.DataParallel "
         "when saved; strip that prefix from the keys, or save model.module.state_dict()."
