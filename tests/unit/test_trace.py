@@ -528,3 +528,14 @@ def test_a_shape_check_before_training_is_not_an_evaluation(tracer: Tracer, even
     (warning,) = of_type(events, "warning")
     assert warning["kind"] == "eval-mode" and warning["line"] == 12
     assert "Dropout" in warning["message"] and "model.eval()" in warning["message"]
+
+
+def test_layer_names_are_cut_after_padding_and_stride() -> None:
+    from tutor.shapes import short_layer
+
+    conv = "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)"
+    assert short_layer(conv) == "Conv2d(3, 64, k=7, s=2, p=3)"
+    pool = "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)"
+    assert short_layer(pool) == "MaxPool2d(k=3, s=2, p=1)"
+    norm = "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert short_layer(norm) == "BatchNorm2d(64, eps=1e-05, momentum=0.1…"  # cut, and said
