@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual.widgets import RichLog
+from textual.widgets import RichLog, TabbedContent
 
-from tests.app.test_playground import editor, open_example, run_to_end
+from tests.app.test_playground import editor, open_example, run_to_end, wait_for
 from tutor.app import TutorApp
 
 BUGGY = """\
@@ -37,6 +37,9 @@ async def test_a_doctor_warning_is_shown_in_the_output(
         editor(screen).load_text(BUGGY)
         await run_to_end(pilot, screen, "f5")
         assert screen.outcome == "ok"
-        text = log_text(screen.query_one(RichLog))
+        screen.query_one(TabbedContent).active = "tab-output"
+        log = screen.query_one(RichLog)
+        await wait_for(pilot, lambda: bool(log.lines), "the output to be drawn")
+        text = log_text(log)
         assert "trained" in text
         assert "⚠ zero-grad (line 10): optimizer.step() ran again" in text
