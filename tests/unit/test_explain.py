@@ -376,6 +376,7 @@ def test_elsewhere_a_raising_recogniser_falls_back_and_is_reported(
     error = fail(HEADER + "nn.Linear(4, 2)(torch.zeros(3, 5))\n", tracer)
     assert error["recogniser_error"] == "_broken: KeyError: 'no such shape'"
     assert "nn.Linear(5, 2)" in error["explanation"]  # the next recogniser still explains it
+    assert "explanation rules failed here: _broken: KeyError" in error["explanation"]
 
 
 def test_the_recognisers_are_one_ordered_table() -> None:

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tutor import events
 from tutor.bench.sandbox import IMPORTS, _seconds
 from tutor.sandbox.client import JobSpec, Sandbox
 
@@ -114,8 +115,8 @@ async def _measure(rounds: int, folder: Path) -> dict[tuple[str, str], list[floa
                 for trace in (False, True):
                     out = ""
                     async for event in box.run(JobSpec(source=script, trace=trace)):
-                        if event["type"] == "stdout":
-                            out += event["text"]
+                        if isinstance(event, events.Output) and event.type == "stdout":
+                            out += event.text
                     key = "traced" if trace else "untraced"
                     times.setdefault((name, key), []).append(_seconds(out))
     return times

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from tutor import events
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
 from tutor.shapes import short_layer
@@ -33,21 +34,17 @@ def shape_text(shape: Any) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def trace_table(rows: list[dict[str, Any]]) -> str:
+def trace_table(rows: list[events.Shape]) -> str:
     """The per-layer shape trace as aligned text columns, with the output-size arithmetic and
     the receptive field of each conv and pool."""
     head = ("layer", "input", "output", "params", "output size", "rf")
     lines = [head]
     for row in rows:
-        name = "  " * int(row.get("depth", 0)) + short_layer(
-            str(row.get("layer", row.get("module", "?")))
-        )
-        ins = ", ".join(shape_text(s) for s in row.get("in") or [] if s is not None) or "-"
-        out = "FAILED" if row.get("failed") else shape_text(row.get("out"))
-        rf = row.get("rf")
-        field = f"{rf}×{rf}" if isinstance(rf, int) else ""
-        params = f"{int(row.get('params', 0)):,}"
-        lines.append((name, ins, out, params, str(row.get("formula") or ""), field))
+        name = "  " * row.depth + short_layer(row.layer or row.module or "?")
+        ins = ", ".join(shape_text(s) for s in row.inputs if s is not None) or "-"
+        out = "FAILED" if row.failed else shape_text(row.out)
+        field = f"{row.rf}×{row.rf}" if row.rf is not None else ""
+        lines.append((name, ins, out, f"{row.params:,}", row.formula or "", field))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = []
     for i, line in enumerate(lines):
@@ -61,23 +58,23 @@ def trace_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(text)
 
 
-def notice_lines(notices: list[dict[str, Any]]) -> list[str]:
+def notice_lines(notices: list[events.Warning | events.Note]) -> list[str]:
     """The doctor's warnings and the run's notes, one paragraph each."""
     lines = []
     for event in notices:
-        if event.get("type") == "warning":
-            where = f" (line {event['line']})" if event.get("line") else ""
-            lines.append(f"⚠ {event.get('kind', 'warning')}{where}: {event.get('message', '')}")
+        if isinstance(event, events.Warning):
+            where = f" (line {event.line})" if event.line else ""
+            lines.append(f"⚠ {event.kind}{where}: {event.message}")
         else:
-            lines.append(f"note: {event.get('text', '')}")
+            lines.append(f"note: {event.text}")
     return lines
 
 
-def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) -> str:
+def loss_chart(losses: list[events.Loss], width: int = 72, height: int = 16) -> str:
     """The captured losses as a plotext chart (text)."""
     import plotext as plt
 
-    points = [(e["step"], e["value"]) for e in losses if isinstance(e.get("value"), (int, float))]
+    points = [(e.step, e.value) for e in losses if math.isfinite(e.value)]
     if not points:
         return ""
     plt.clear_figure()
@@ -91,59 +88,49 @@ def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) 
 
 async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
     as_json = args.json
-    rows: list[dict[str, Any]] = []
-    losses: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    notices: list[dict[str, Any]] = []
-    done: dict[str, Any] = {}
+    rows: list[events.Shape] = []
+    losses: list[events.Loss] = []
+    errors: list[events.Error] = []
+    notices: list[events.Warning | events.Note] = []
+    done: events.Done | None = None
     async with Sandbox(torch=True) as box:
         if as_json:
-            print(
-                json.dumps(
-                    {
-                        "type": "sandbox",
-                        "level": box.level,
-                        "note": box.note,
-                        "torch": box.info.get("torch"),
-                        "cuda": box.cuda,
-                    }
-                ),
-                flush=True,
+            info = events.SandboxInfo(
+                level=box.level, note=box.note, torch=box.info.torch, cuda=box.cuda
             )
+            print(events.dumps(info), flush=True)
         else:
             print(f"sandbox: {box.note}", file=sys.stderr)
         async for event in box.run(spec):
-            kind = event.get("type")
             if as_json:
-                print(json.dumps(event), flush=True)
-            elif kind == "stdout":
-                sys.stdout.write(event["text"])
-                sys.stdout.flush()
-            elif kind == "stderr":
-                sys.stderr.write(event["text"])
-                sys.stderr.flush()
-            if kind == "shape":
+                print(events.dumps(event), flush=True)
+            elif isinstance(event, events.Output):
+                stream = sys.stdout if event.type == "stdout" else sys.stderr
+                stream.write(event.text)
+                stream.flush()
+            if isinstance(event, events.Shape):
                 rows.append(event)
-            elif kind == "loss":
+            elif isinstance(event, events.Loss):
                 losses.append(event)
-            elif kind == "error":
+            elif isinstance(event, events.Error):
                 errors.append(event)
-            elif kind in ("warning", "note"):
+            elif isinstance(event, (events.Warning, events.Note)):
                 notices.append(event)
-            elif kind == "done":
+            elif isinstance(event, events.Done):
                 done = event
-    ok = done.get("status") == "ok"
+    # The worker's `done` is the only status there is; the client always ends with one.
+    ok = done is not None and done.status == "ok"
     if not as_json:
         summary(rows, losses, errors, done, notices)
     return 0 if ok else 1
 
 
 def summary(
-    rows: list[dict[str, Any]],
-    losses: list[dict[str, Any]],
-    errors: list[dict[str, Any]],
-    done: dict[str, Any],
-    notices: list[dict[str, Any]] | None = None,
+    rows: list[events.Shape],
+    losses: list[events.Loss],
+    errors: list[events.Error],
+    done: events.Done | None,
+    notices: list[events.Warning | events.Note] | None = None,
 ) -> None:
     out = sys.stdout
     if rows:
@@ -152,24 +139,19 @@ def summary(
     if losses:
         out.write("\n" + loss_chart(losses) + "\n")
         last = losses[-1]
-        out.write(f"last loss {last['value']:.4f} at step {last['step']}\n")
+        out.write(f"last loss {last.value:.4f} at step {last.step}\n")
     if notices:
         out.write("\n" + "\n".join(notice_lines(notices)) + "\n")
-    elapsed = done.get("elapsed_s", 0.0)
-    if done.get("status") == "ok":
-        out.write(f"\n✓ finished in {elapsed:.2f} s on {done.get('device', 'cpu')}\n")
+    elapsed = done.elapsed_s if done else 0.0
+    if done is not None and done.status == "ok":
+        out.write(f"\n✓ finished in {elapsed:.2f} s on {done.device}\n")
         return
     out.write(f"\n✗ failed after {elapsed:.2f} s\n")
     for error in errors:
-        where = f" (line {error['line']})" if error.get("line") else ""
-        out.write(f"  {error.get('kind', 'error')} error{where}: {error.get('message', '')}\n")
-        if error.get("explanation"):
-            out.write(f"  {error['explanation']}\n")
-        if error.get("recogniser_error"):
-            sys.stderr.write(
-                f"cnn-tutor: an explanation rule failed ({error['recogniser_error']}); "
-                "the plain explanation is shown instead. Please report this.\n"
-            )
+        where = f" (line {error.line})" if error.line else ""
+        out.write(f"  {error.kind} error{where}: {error.message}\n")
+        if error.explanation:
+            out.write(f"  {error.explanation}\n")
     out.flush()
 
 

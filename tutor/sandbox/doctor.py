@@ -35,9 +35,10 @@ from typing import Any
 
 import torch
 
+from tutor import events
 from tutor.sandbox.losses import Series, Watcher
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[events.Event], None]
 FLAT_STEPS = 8
 
 _LIBRARIES = tuple(
@@ -51,9 +52,9 @@ _LIBRARIES = tuple(
 _NORMS = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.modules.dropout._DropoutNd)
 
 
-def warning_event(kind: str, message: str, line: int | None) -> dict[str, Any]:
+def warning_event(kind: str, message: str, line: int | None) -> events.Warning:
     """A ``warning`` event: a likely bug in a run that did not fail."""
-    return {"type": "warning", "kind": kind, "message": message, "line": line}
+    return events.Warning(kind=kind, message=message, line=line)
 
 
 def learner_line() -> int | None:

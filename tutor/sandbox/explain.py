@@ -29,8 +29,8 @@ two could claim one message, and is:
 When none matches, the fallback says what the trace knows: the failing layer, its input
 shapes and the last layer that ran before it. A recogniser that raises is a bug: under
 tests (``STRICT``, set by ``CNN_TUTOR_STRICT_EXPLAIN=1`` or when pytest is loaded) the
-error propagates; otherwise the fallback is used and the error event carries
-``recogniser_error`` naming the recogniser and what it raised.
+error propagates; otherwise the next recogniser (or the fallback) explains it, and the
+explanation ends by saying which rule failed and how (also in ``recogniser_error``).
 """
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ def explain(
     }
     if broken:
         error["recogniser_error"] = "; ".join(broken)
+        error["explanation"] += (
+            f" (One of the tutor's explanation rules failed here: {error['recogniser_error']}."
+            " The words above come from the rules after it; please report this.)"
+        )
     return error
 
 

@@ -16,6 +16,7 @@ import torch
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.modules.pooling import _AvgPoolNd, _MaxPoolNd
 
+from tutor import events
 from tutor.shapes import Field, Window, formula
 
 Shape = list[int] | None
@@ -113,24 +114,20 @@ class Row:
     rf: int | None = None
     field_after: Field | None = None
 
-    def event(self) -> dict[str, Any]:
-        """The ``shape`` event for this row."""
-        event: dict[str, Any] = {
-            "type": "shape",
-            "module": self.module,
-            "layer": self.layer,
-            "depth": self.depth,
-            "in": self.inputs,
-            "out": self.out if self.done else None,
-            "params": self.params,
-            "root": self.root,
-        }
-        if self.rf is not None:
-            event["formula"] = self.formula or None
-            event["rf"] = self.rf
-        if self.failed:
-            event["failed"] = True
-        return event
+    def event(self) -> events.Shape:
+        """The ``shape`` event for this row (``formula`` and ``rf`` for conv and pool rows)."""
+        return events.Shape(
+            module=self.module,
+            layer=self.layer,
+            depth=self.depth,
+            inputs=self.inputs,
+            out=self.out if self.done else None,
+            params=self.params,
+            root=self.root,
+            failed=self.failed,
+            formula=(self.formula or None) if self.rf is not None else None,
+            rf=self.rf,
+        )
 
 
 @dataclass

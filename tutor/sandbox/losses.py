@@ -20,7 +20,9 @@ from typing import Any
 
 import torch
 
-Emit = Callable[[dict[str, Any]], None]
+from tutor import events
+
+Emit = Callable[[events.Event], None]
 _SERIAL_ATTR = "_cnntutor_iter_serial"
 
 FUNCTIONAL_LOSSES = (
@@ -45,27 +47,21 @@ FUNCTIONAL_LOSSES = (
 )
 
 
-def note_event(text: str) -> dict[str, Any]:
+def note_event(text: str) -> events.Note:
     """A ``note`` event: something the learner should know about the run itself."""
-    return {"type": "note", "text": text}
+    return events.Note(text=text)
 
 
-def loss_event(value: float, step: int, epoch: int | None, name: str, root: str | None) -> dict:
-    """A ``loss`` event (``name`` only when it is not ``loss``, ``root`` when known)."""
-    event: dict[str, Any] = {"type": "loss", "value": value, "step": step, "epoch": epoch}
-    if name != "loss":
-        event["name"] = name
-    if root is not None:
-        event["root"] = root
-    return event
+def loss_event(
+    value: float, step: int, epoch: int | None, name: str, root: str | None
+) -> events.Loss:
+    """A ``loss`` event (``name`` is sent only when it is not ``loss``)."""
+    return events.Loss(value=value, step=step, epoch=epoch, name=name, root=root)
 
 
-def epoch_event(epoch: int, mean: float, steps: int, root: str | None) -> dict[str, Any]:
+def epoch_event(epoch: int, mean: float, steps: int, root: str | None) -> events.Epoch:
     """An ``epoch`` event: the exact mean of every step of one epoch of one series."""
-    event: dict[str, Any] = {"type": "epoch", "epoch": epoch, "mean_loss": mean, "steps": steps}
-    if root is not None:
-        event["root"] = root
-    return event
+    return events.Epoch(epoch=epoch, mean_loss=mean, steps=steps, root=root)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """In-job instrumentation: per-layer shapes of each model's first forward pass, and losses.
 
 Runs only inside a sandbox job, installed before the learner's code so that the script
-needs no tutor imports. It emits JSON-ready dicts through the job's ``emit`` callable:
+needs no tutor imports. It emits ``tutor.events`` through the job's ``emit`` callable:
 
 ``shape``
     One event per module call of a model's first forward pass, in call order (a
@@ -51,6 +51,7 @@ import torch.nn.functional as F
 from torch.nn.modules.loss import _Loss
 from torch.utils.data.dataloader import DataLoader, _BaseDataLoaderIter
 
+from tutor.events import Event
 from tutor.sandbox.doctor import Doctor
 from tutor.sandbox.layers import (
     CallFailure,
@@ -66,7 +67,7 @@ from tutor.sandbox.layers import (
 )
 from tutor.sandbox.losses import FUNCTIONAL_LOSSES, Losses
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Event], None]
 
 _ACTIVE: Tracer | None = None
 
@@ -454,7 +455,7 @@ class Tracer:
 
     # -- output -------------------------------------------------------------------------
 
-    def _send(self, event: dict[str, Any]) -> None:
+    def _send(self, event: Event) -> None:
         if os.getpid() != self._pid:
             return
         try:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from tutor import events
 
-NOTICE_TYPES = ("warning", "note")
+OUTPUT_EVENTS = (events.Output, events.Warning, events.Note)
 
 
-def notice_text(event: dict[str, Any]) -> str:
+def notice_text(event: events.Warning | events.Note) -> str:
     """One warning or note as a paragraph: '⚠ zero-grad (line 12): ...' or 'note: ...'."""
-    if event.get("type") == "warning":
-        where = f" (line {event['line']})" if event.get("line") else ""
-        return f"\n⚠ {event.get('kind', 'warning')}{where}: {event.get('message', '')}\n"
-    return f"\nnote: {event.get('text', '')}\n"
+    if isinstance(event, events.Warning):
+        where = f" (line {event.line})" if event.line else ""
+        return f"\n⚠ {event.kind}{where}: {event.message}\n"
+    return f"\nnote: {event.text}\n"
 
 
-def as_output(event: dict[str, Any]) -> dict[str, Any]:
-    """A stdout/stderr event as it is; a warning or note as an output event with its text."""
-    if event.get("type") in NOTICE_TYPES:
-        return {"type": "stdout", "text": notice_text(event)}
-    return event
+def as_output(event: events.Output | events.Warning | events.Note) -> events.Output:
+    """Printed text as it is; a warning or note as output text of its own."""
+    if isinstance(event, events.Output):
+        return event
+    return events.Output(type="stdout", text=notice_text(event))

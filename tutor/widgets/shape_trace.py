@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from tutor import events
 from tutor.shapes import short_layer
 
 MAX_ROWS = 400
@@ -34,11 +35,11 @@ class ShapeTraceTable(DataTable[str]):
         """Forget the previous run's rows."""
         self.clear()
 
-    def add_shapes(self, events: list[dict[str, Any]]) -> None:
+    def add_shapes(self, shapes: list[events.Shape]) -> None:
         """Add the rows of `shape` events, with the size arithmetic and receptive field the
         sandbox worked out for conv and pool rows."""
         rows = []
-        for event in events:
+        for event in shapes:
             if self.row_count + len(rows) >= MAX_ROWS:
                 break
             rows.append(row_cells(event))
@@ -46,13 +47,9 @@ class ShapeTraceTable(DataTable[str]):
             self.add_rows(rows)
 
 
-def row_cells(event: dict[str, Any]) -> tuple[str, ...]:
+def row_cells(event: events.Shape) -> tuple[str, ...]:
     """One table row: layer, output shape, parameters, size arithmetic, receptive field."""
-    depth = int(event.get("depth") or 0)
-    layer = str(event.get("layer") or event.get("module") or "?")
-    name = "  " * depth + short_layer(layer)
-    out = "FAILED" if event.get("failed") else shape_text(event.get("out"))
-    rf = event.get("rf")
-    field = f"{rf}×{rf} px" if isinstance(rf, int) else ""
-    params = f"{int(event.get('params') or 0):,}"
-    return (name, out, params, str(event.get("formula") or ""), field)
+    name = "  " * event.depth + short_layer(event.layer or event.module or "?")
+    out = "FAILED" if event.failed else shape_text(event.out)
+    field = f"{event.rf}×{event.rf} px" if event.rf is not None else ""
+    return (name, out, f"{event.params:,}", event.formula or "", field)
