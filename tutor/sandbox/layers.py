@@ -194,7 +194,7 @@ class FieldChain:
             dims = spatial_dims(module)
             if args[0].dim() >= dims + 1:
                 size = int(args[0].shape[-dims])
-                text = formula(size, window.kernel, window.stride, window.padding)
+                text = formula(size, window.kernel, stride=window.stride, padding=window.padding)
         return text, after
 
     def produced(self, value: object, after: Field | None) -> None:
