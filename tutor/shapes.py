@@ -137,6 +137,25 @@ def parse_layer(text: str) -> Window | None:
     return None
 
 
+def short_layer(text: str, width: int = 40) -> str:
+    """A layer's repr cut to what matters for its shape: Conv2d(1, 16, k=3, s=1, p=1),
+    MaxPool2d(k=2, s=2, p=0), Linear(3136, 10); a lazy conv before it took its shape as
+    LazyConv2d(?, 16, ...); any other repr longer than `width` ends in an ellipsis."""
+    name = text.split("(", 1)[0]
+    window = parse_layer(text)
+    if window is not None and window.kind == "conv":
+        sizes = f"k={window.kernel}, s={window.stride}, p={window.padding}"
+        return f"{name}({window.in_channels}, {window.out_channels}, {sizes})"
+    if window is not None:
+        return f"{name}(k={window.kernel}, s={window.stride}, p={window.padding})"
+    linear = re.match(r"Linear\(in_features=(\d+), out_features=(\d+)", text)
+    if linear:
+        return f"Linear({linear.group(1)}, {linear.group(2)})"
+    if text.endswith("()") or "(" not in text or name in ("Flatten", "ReLU", "Dropout"):
+        return name
+    return text if len(text) <= width else text[: width - 1].rstrip(", ") + "…"
+
+
 # --- a stack of layers, traced shape by shape (the shape calculator) -------------------------
 
 
