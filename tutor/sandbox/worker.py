@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor.sandbox import jobenv
+
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
 WATCH_INTERVAL_S = 0.05
+DISK_INTERVAL_S = 0.25
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -157,6 +160,8 @@ class Job:
     inner: int | None = None
     ns: str | None = None
     out_bytes: int = 0
+    space_bytes: int = 0
+    disk_checked: float = 0.0
     stopped: str | None = None
     exit_code: int | None = None
     exit_signal: int | None = None
@@ -169,11 +174,20 @@ class Job:
 class Worker:
     """The loop that runs jobs one at a time and watches their limits."""
 
-    def __init__(self, root: Path, level: str, namespaces: bool, info: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        level: str,
+        namespaces: bool,
+        info: dict[str, Any],
+        space: tuple[list[str], list[str]] | None = None,
+    ) -> None:
         self.root = root
         self.level = level
         self.namespaces = namespaces
         self.info = info
+        # (hidden, kept) when each job gets private mounts (see jobenv.make_job_space)
+        self.space = space
         self.job: Job | None = None
         self.sel = selectors.DefaultSelector()
         self.stdin_buf = b""
@@ -249,10 +263,12 @@ class Worker:
         spec = msg["spec"]
         folder = self.root / "jobs" / str(msg["id"])
         shutil.rmtree(self.root / "jobs", ignore_errors=True)
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the job may run as `nobody` (see drop_root)
-        if spec.get("data_path"):
-            (folder / "mnist_small.csv").symlink_to(spec["data_path"])
+        if self.space is None:  # else the job makes it, in a tmpfs of its own
+            folder.mkdir(parents=True, mode=0o700)
+            if os.getuid() == 0 and self.level == "bubblewrap":
+                folder.chmod(0o777)  # the job runs as `nobody`, in bwrap's private /tmp
+            if spec.get("data_path"):
+                (folder / "mnist_small.csv").symlink_to(spec["data_path"])
         spec["folder"] = str(folder)
         spare = self.spare or self.prepare_spare()
         self.spare = None
@@ -300,12 +316,25 @@ class Worker:
         """
         die_with_parent()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # Not the worker's pipes to the tutor: a keeper outliving the worker for a moment
+        # must not keep them open (the tutor waits for their end).
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+        os.close(quiet)
         if self.level == "bubblewrap":
             drop_root()
-        if self.namespaces:
+        if self.space is not None:
+            try:
+                jobenv.make_job_space(str(self.root), *self.space)
+            except OSError:
+                os._exit(71)  # never run a job half set up
+        elif self.namespaces:
             self.namespaces = enter_namespaces()
+        started_r, started_w = os.pipe()  # closed by the job when its spec has come
         inner = os.fork()
         if inner == 0:
+            os.close(started_r)
             die_with_parent()
             os.setsid()
             devnull = os.open(os.devnull, os.O_RDONLY)
@@ -317,6 +346,8 @@ class Worker:
                 spec = json.loads(read_all(go_r))
                 os.close(go_r)
                 limit_processes(int(spec.get("max_procs", 64)))
+                ev_w = jobenv.confine(spec, ev_w, space=self.space is not None)
+                out_w, err_w = 1, 2
                 from tutor.sandbox.job import run_job
 
                 code = run_job(spec, ev_w, torch=self.info.get("torch") is not None)
@@ -328,12 +359,16 @@ class Worker:
             sys.stdout.flush()
             sys.stderr.flush()
             os.write(ev_w, (json.dumps({"type": "_done", "code": code}) + "\n").encode())
-            for fd in (1, 2, ev_w, out_w, err_w):
+            for fd in {1, 2, ev_w, out_w, err_w}:
                 os.close(fd)
             os._exit(code)
-        for fd in (go_r, out_w, err_w, ev_w):
+        for fd in (go_r, out_w, err_w, ev_w, started_w):
             os.close(fd)
         os.write(ctl_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
+        if self.space is not None:
+            watch_space(inner, ctl_w, started_r)
+        else:
+            os.close(started_r)
         _, status = os.waitpid(inner, 0)
         ended: dict[str, Any] = {"type": "_exit", "code": None, "signal": None}
         if os.WIFSIGNALED(status):
@@ -417,6 +452,8 @@ class Worker:
                 job.ns = None
         elif kind == "_device":
             job.spec["resolved_device"] = event.get("device")
+        elif trusted and kind == "_space":
+            job.space_bytes = int(event.get("bytes", 0))
         elif trusted and kind == "_exit":
             job.exit_code, job.exit_signal = event["code"], event["signal"]
         elif kind == "_done":
@@ -465,8 +502,16 @@ class Worker:
         if len(members) > int(spec.get("max_procs", 64)):
             self.stop("processes")
             return
-        if sum(map(memory_of, members)) > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
+        used = sum(map(memory_of, members)) + job.space_bytes
+        if used > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
             self.stop("memory")
+            return
+        if self.space is None and time.monotonic() - job.disk_checked > DISK_INTERVAL_S:
+            # No tmpfs of its own to cap the folder: measure it, now and then.
+            job.disk_checked = time.monotonic()
+            cap = int(spec.get("disk_mb", jobenv.DEFAULT_DISK_MB)) * 1024 * 1024
+            if jobenv.folder_size(job.folder, cap) > cap:
+                self.stop("disk")
 
     def reap_stragglers(self, job: Job) -> None:
         """After the job ended, kill what it left behind and stop waiting for its pipes."""
@@ -574,8 +619,20 @@ class Worker:
                 error(
                     "memory",
                     f"the script used more than {mb} MB of memory and was stopped",
-                    f"The script grew past the {mb} MB memory limit. Use a smaller batch, "
+                    f"The script grew past the {mb} MB memory limit (its processes and the "
+                    "files it keeps in /tmp and /dev/shm together). Use a smaller batch, "
                     "a smaller model or fewer examples at once; `--memory MB` raises the limit.",
+                )
+            )
+        elif job.stopped == "disk":
+            mb = spec.get("disk_mb", jobenv.DEFAULT_DISK_MB)
+            self.send_job(
+                error(
+                    "sandbox",
+                    f"the script wrote more than {mb} MB of files and was stopped",
+                    f"The script's files grew past the {mb} MB limit for its folder. Save "
+                    "fewer or smaller files (one checkpoint, not one per step); "
+                    "`--disk MB` raises the limit.",
                 )
             )
         elif job.stopped == "processes":
@@ -626,6 +683,40 @@ class Worker:
             )
 
 
+def watch_space(inner: int, ctl_w: int, started: int) -> None:
+    """In the keeper, until the job ends: report what its /tmp and /dev/shm hold."""
+    os.read(started, 1)  # a spare job waits here for its spec (the job closes its end)
+    os.close(started)
+    try:
+        pidfd = os.pidfd_open(inner)
+    except (OSError, AttributeError):
+        return
+    last = 0
+    poller = selectors.DefaultSelector()
+    poller.register(pidfd, selectors.EVENT_READ)
+    while not poller.select(WATCH_INTERVAL_S):
+        used = jobenv.space_usage()
+        if used != last:
+            last = used
+            os.write(ctl_w, (json.dumps({"type": "_space", "bytes": used}) + "\n").encode())
+    poller.close()
+    os.close(pidfd)
+
+
+def space_works(root: Path, hide: list[str], keep: list[str], level: str) -> bool:
+    """Try once, in a throwaway child, whether each job can have its private mounts."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if level == "bubblewrap":
+                drop_root()
+            os._exit(0 if jobenv.make_job_space(str(root), hide, keep) else 1)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def memory_of(pid: int) -> int:
     """A process's proportional share of memory (PSS), so pages shared with the worker count
     once across the job, not once per forked process; RSS where PSS is not available."""
@@ -658,6 +749,7 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--level", default="limits")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--hide", action="append", default=[])
     args = parser.parse_args()
     die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
@@ -674,7 +766,15 @@ def main() -> None:
     gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
     namespaces = args.level != "limits" and namespaces_work()
     level = args.level if namespaces or args.level == "bubblewrap" else "limits"
-    Worker(Path(args.root), level, namespaces, info).serve()
+    space: tuple[list[str], list[str]] | None = None
+    if namespaces:
+        from tutor.sandbox.isolation import python_paths
+
+        keep = python_paths()
+        if space_works(Path(args.root), args.hide, keep, args.level):
+            space = (args.hide, keep)
+    info["private_mounts"] = space is not None
+    Worker(Path(args.root), level, namespaces, info, space).serve()
 
 
 if __name__ == "__main__":
