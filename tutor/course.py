@@ -164,10 +164,25 @@ def find_exercise(name: str) -> Exercise:
     raise ContentError(f"unknown exercise '{name}'; choose one of: {known}")
 
 
+def unreadable(source: str, filename: str = "<code>") -> str | None:
+    """Why Python cannot even parse `source` (nested too deep, a NUL byte), else None."""
+    problem = syntax_error(source, filename)
+    if problem and not problem.startswith(f"{filename}, line "):
+        return problem
+    return None
+
+
 def syntax_error(source: str, filename: str = "<code>") -> str | None:
     """A one-line description of a syntax error in `source`, or None if it parses."""
     try:
         ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return f"{filename}, line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    except (RecursionError, MemoryError):
+        return (
+            f"{filename}: an expression is nested or chained too deeply for Python to read "
+            "(thousands of terms on one line); split it into smaller steps"
+        )
+    except ValueError as exc:  # e.g. a NUL byte in the file
+        return f"{filename}: {exc}; save the file as plain text"
     return None

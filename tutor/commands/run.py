@@ -11,6 +11,11 @@ from typing import Any
 
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
+from tutor.sandbox.jobenv import DEFAULT_DISK_MB
+from tutor.terminal import plain, use_colour, visible
+
+# Larger than any lesson script by far; a bigger file is not a script to run.
+MAX_SCRIPT_BYTES = 2_000_000
 
 
 def read_script(path_text: str) -> tuple[Path, str]:
@@ -19,9 +24,17 @@ def read_script(path_text: str) -> tuple[Path, str]:
     if not path.is_file():
         raise UsageError(f"no such file: {path_text}; give the path of a Python script")
     try:
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            raise UsageError(
+                f"{path_text} is larger than {MAX_SCRIPT_BYTES // 1_000_000} MB; "
+                "give the path of a Python script, not a data file"
+            )
         return path, path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path_text}: {exc}; save it as UTF-8 text") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read {path_text}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise UsageError(f"cannot read {path_text}: {reason}; check the path") from None
 
 
 def shape_text(shape: Any) -> str:
@@ -36,7 +49,8 @@ def trace_table(rows: list[dict[str, Any]]) -> str:
     """The per-layer shape trace as aligned text columns."""
     lines = [("layer", "input", "output", "params")]
     for row in rows:
-        name = "  " * int(row.get("depth", 0)) + str(row.get("layer", row.get("module", "?")))
+        layer = visible(str(row.get("layer", row.get("module", "?"))))
+        name = "  " * int(row.get("depth", 0)) + layer
         ins = ", ".join(shape_text(s) for s in row.get("in") or [] if s is not None) or "-"
         out = "FAILED" if row.get("failed") else shape_text(row.get("out"))
         lines.append((name, ins, out, f"{int(row.get('params', 0)):,}"))
@@ -68,7 +82,8 @@ def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) 
     plt.plot([p[0] for p in points], [p[1] for p in points], label="loss per step")
     plt.title("training loss")
     plt.xlabel("step")
-    return plt.build()
+    chart = plt.build()
+    return chart if use_colour(sys.stdout) else plain(chart)
 
 
 async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
@@ -92,16 +107,17 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
                 flush=True,
             )
         else:
-            print(f"sandbox: {box.note}", file=sys.stderr)
+            lead = "warning: sandbox" if box.weak else "sandbox"
+            print(f"{lead}: {box.note}", file=sys.stderr)
         async for event in box.run(spec):
             kind = event.get("type")
             if as_json:
                 print(json.dumps(event), flush=True)
             elif kind == "stdout":
-                sys.stdout.write(event["text"])
+                sys.stdout.write(visible(str(event.get("text", ""))))
                 sys.stdout.flush()
             elif kind == "stderr":
-                sys.stderr.write(event["text"])
+                sys.stderr.write(visible(str(event.get("text", ""))))
                 sys.stderr.flush()
             if kind == "shape":
                 rows.append(event)
@@ -138,18 +154,21 @@ def summary(
     out.write(f"\n✗ failed after {elapsed:.2f} s\n")
     for error in errors:
         where = f" (line {error['line']})" if error.get("line") else ""
-        out.write(f"  {error.get('kind', 'error')} error{where}: {error.get('message', '')}\n")
+        message = visible(str(error.get("message", "")))
+        out.write(f"  {error.get('kind', 'error')} error{where}: {message}\n")
         if error.get("explanation"):
-            out.write(f"  {error['explanation']}\n")
+            out.write(f"  {visible(str(error['explanation']))}\n")
     out.flush()
 
 
 def run_script(args: argparse.Namespace) -> int:
     path, source = read_script(args.file)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds, e.g. --timeout 60")
-    if args.memory is not None and args.memory < 64:
-        raise UsageError("--memory is in MB and must be at least 64, e.g. --memory 2048")
+    from tutor.course import unreadable
+
+    problem = unreadable(source, path.name)
+    if problem:  # the sandbox would fail the same way; say it in one line
+        print(f"cnn-tutor: {problem}", file=sys.stderr)
+        return 1
     from tutor.data import prepared_csv
 
     prepared_csv(args.data)  # a bad data source fails here, before the sandbox starts
@@ -159,6 +178,7 @@ def run_script(args: argparse.Namespace) -> int:
         device=args.device,
         data=args.data,
         timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
-        memory_mb=args.memory or DEFAULT_MEMORY_MB,
+        memory_mb=int(args.memory or DEFAULT_MEMORY_MB),
+        disk_mb=max(1, int(args.disk or DEFAULT_DISK_MB)),
     )
     return asyncio.run(stream(args, spec))
