@@ -25,6 +25,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e.levels import require
+from tutor.events import to_json
 from tutor.sandbox.client import LOCK_NAME, ROOT_PREFIX, JobSpec, Sandbox, remove_stale_roots
 from tutor.sandbox.isolation import LEVEL_ENV
 from tutor.sandbox.jobenv import PASSED_THROUGH
@@ -49,7 +50,7 @@ async def box(request: pytest.FixtureRequest) -> Any:
 async def run(box: Sandbox, source: str, **options: Any) -> list[dict[str, Any]]:
     options.setdefault("data", None)
     options.setdefault("timeout_s", 60)
-    return [event async for event in box.run(JobSpec(source=source, **options))]
+    return [to_json(event) async for event in box.run(JobSpec(source=source, **options))]
 
 
 def output(events: list[dict[str, Any]]) -> str:

@@ -112,8 +112,8 @@ def test_a_chain_too_long_for_python_is_one_line() -> None:
 def test_a_refused_file_is_named_not_blamed_on_the_data_file() -> None:
     exc = PermissionError(errno.EACCES, "Permission denied", "/dev/shm/torch_123")
     explained = explain_error(exc, None, "", "main.py")
-    assert "/dev/shm/torch_123" in explained["explanation"]
-    assert "home" not in explained["explanation"]
+    assert "/dev/shm/torch_123" in explained.explanation
+    assert "home" not in explained.explanation
 
 
 def test_stale_roots_go_and_locked_ones_stay(tmp_path: Path) -> None:
