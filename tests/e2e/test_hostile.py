@@ -30,7 +30,7 @@ from tutor.sandbox.client import LOCK_NAME, ROOT_PREFIX, JobSpec, Sandbox, remov
 from tutor.sandbox.isolation import LEVEL_ENV
 from tutor.sandbox.jobenv import PASSED_THROUGH
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+ASYNC = pytest.mark.asyncio(loop_scope="module")
 
 ALL = ["bubblewrap", "namespaces", "limits"]
 PRIVATE = ["bubblewrap", "namespaces"]  # the levels that give each job its own mounts
@@ -69,6 +69,7 @@ def ok(events: list[dict[str, Any]]) -> str:
     return output(events)
 
 
+@ASYNC
 async def test_a_run_never_sees_the_previous_runs_tmp(box: Sandbox) -> None:
     leave = (
         "import os\n"
@@ -95,6 +96,7 @@ async def test_a_run_never_sees_the_previous_runs_tmp(box: Sandbox) -> None:
             Path(leftover).unlink(missing_ok=True)
 
 
+@ASYNC
 async def test_tmp_and_shm_count_toward_the_memory_limit(box: Sandbox) -> None:
     if box.level not in PRIVATE:
         pytest.skip("limits level: /tmp is the machine's (the README says so)")
@@ -113,6 +115,7 @@ async def test_tmp_and_shm_count_toward_the_memory_limit(box: Sandbox) -> None:
     assert "--memory" in error["explanation"]
 
 
+@ASYNC
 async def test_the_job_folder_has_a_total_size_cap(box: Sandbox) -> None:
     fill = (
         "import time\n"
@@ -130,6 +133,7 @@ async def test_the_job_folder_has_a_total_size_cap(box: Sandbox) -> None:
     assert ok(await run(box, "print('next run fine')")) == "next run fine\n"
 
 
+@ASYNC
 async def test_dataloader_worker_processes_work(box: Sandbox) -> None:
     script = (
         "import torch\n"
@@ -141,6 +145,7 @@ async def test_dataloader_worker_processes_work(box: Sandbox) -> None:
     assert ok(await run(box, script, timeout_s=120)) == "seen 128\n"
 
 
+@ASYNC
 async def test_the_root_folder_is_closed_and_job_files_stay_off_the_disk(box: Sandbox) -> None:
     assert box._root is not None
     assert stat.S_IMODE(box._root.stat().st_mode) == 0o700
@@ -173,6 +178,7 @@ async def test_the_root_folder_is_closed_and_job_files_stay_off_the_disk(box: Sa
             assert other.returncode != 0 and "denied" in other.stderr, (command, other)
 
 
+@ASYNC
 async def test_stale_roots_go_and_the_live_one_stays(box: Sandbox, tmp_path: Path) -> None:
     stale = tmp_path / f"{ROOT_PREFIX}stale"
     (stale / "jobs" / "1").mkdir(parents=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def python_paths() -> list[str]:
         if entry and os.path.isabs(entry) and os.path.isdir(entry) and entry != here:
             paths.add(entry)
     real = {os.path.realpath(p) for p in paths} | paths
+    # A script's own folder on sys.path can be /tmp or a home: binding that whole folder
+    # back would undo the hiding (and a job's fresh /tmp); its Python parts are here anyway.
+    broad = {"/", "/tmp", tempfile.gettempdir(), os.path.expanduser("~")}
+    real -= {os.path.realpath(b) for b in broad} | broad
     # Keep only outermost folders: a bind of a parent already shows its children.
     ordered = sorted(p for p in real if os.path.isdir(p))
     kept: list[str] = []

@@ -179,7 +179,7 @@ def make_job_space(root: str, hide: list[str], keep: list[str]) -> bool:
     covered = list(SHARED_MEMORY) + [h for h in hide if os.path.isdir(h)]
     covered = [r for r in (os.path.realpath(c) for c in covered) if r != "/"]
     data = os.path.join(root, "data")
-    wanted = [p for p in [*keep, data] if any(_under(p, c) for c in covered)]
+    wanted = [p for p in [*keep, data] if any(_under(p, c) and p != c for c in covered)]
     held = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in wanted if os.path.isdir(p)}
     for folder in sorted(set(covered), key=len):
         if not os.path.isdir(folder):
