@@ -172,6 +172,18 @@ def unreadable(source: str, filename: str = "<code>") -> str | None:
     return None
 
 
+def exercise_numbers() -> str:
+    """The span of exercise numbers for help texts ("1-8"), read from the course itself."""
+    try:
+        numbers = [ex.number for ex in load_exercises()]
+    except ContentError:
+        return "a number"
+    if not numbers:
+        return "a number"
+    low, high = min(numbers), max(numbers)
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def syntax_error(source: str, filename: str = "<code>") -> str | None:
     """A one-line description of a syntax error in `source`, or None if it parses."""
     try:
@@ -183,6 +195,6 @@ def syntax_error(source: str, filename: str = "<code>") -> str | None:
             f"{filename}: an expression is nested or chained too deeply for Python to read "
             "(thousands of terms on one line); split it into smaller steps"
         )
-    except ValueError as exc:  # e.g. a NUL byte in the file
-        return f"{filename}: {exc}; save the file as plain text"
+    except ValueError:  # Python 3.11 says so for a NUL byte, later ones raise SyntaxError
+        return f"{filename}: it holds a NUL byte, so it is not Python source text"
     return None

@@ -13,6 +13,7 @@ from tutor import events
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
 from tutor.sandbox.jobenv import DEFAULT_DISK_MB
+from tutor.shapes import short_layer
 from tutor.terminal import plain, use_colour, visible
 
 # Larger than any lesson script by far; a bigger file is not a script to run.
@@ -47,26 +48,39 @@ def shape_text(shape: Any) -> str:
 
 
 def trace_table(rows: list[events.Shape]) -> str:
-    """The per-layer shape trace as aligned text columns."""
-    lines = [("layer", "input", "output", "params")]
+    """The per-layer shape trace as aligned text columns, with the output-size arithmetic and
+    the receptive field of each conv and pool."""
+    head = ("layer", "input", "output", "params", "output size", "rf")
+    lines = [head]
     for row in rows:
-        name = "  " * row.depth + visible(row.layer or row.module or "?")
+        name = "  " * row.depth + visible(short_layer(row.layer or row.module or "?"))
         ins = ", ".join(shape_text(s) for s in row.inputs if s is not None) or "-"
         out = "FAILED" if row.failed else shape_text(row.out)
-        lines.append((name, ins, out, f"{row.params:,}"))
-    widths = [min(48, max(len(line[i]) for line in lines)) for i in range(4)]
+        field = f"{row.rf}×{row.rf}" if row.rf is not None else ""
+        lines.append((name, ins, out, f"{row.params:,}", row.formula or "", field))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = []
     for i, line in enumerate(lines):
         cells = [
-            line[0][: widths[0]].ljust(widths[0]),
-            line[1].ljust(widths[1]),
-            line[2].ljust(widths[2]),
-            line[3].rjust(widths[3]),
+            cell.rjust(w) if j == 3 else cell.ljust(w)
+            for j, (cell, w) in enumerate(zip(line, widths, strict=True))
         ]
         text.append("  ".join(cells).rstrip())
         if i == 0:
-            text.append("-" * len(text[0]))
+            text.append("-" * max(len(t) for t in text))
     return "\n".join(text)
+
+
+def notice_lines(notices: list[events.Warning | events.Note]) -> list[str]:
+    """The doctor's warnings and the run's notes, one paragraph each."""
+    lines = []
+    for event in notices:
+        if isinstance(event, events.Warning):
+            where = f" (line {event.line})" if event.line else ""
+            lines.append(f"⚠ {event.kind}{where}: {event.message}")
+        else:
+            lines.append(f"note: {event.text}")
+    return lines
 
 
 def loss_chart(losses: list[events.Loss], width: int = 72, height: int = 16) -> str:
@@ -91,6 +105,7 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
     rows: list[events.Shape] = []
     losses: list[events.Loss] = []
     errors: list[events.Error] = []
+    notices: list[events.Warning | events.Note] = []
     done: events.Done | None = None
     async with Sandbox(torch=True) as box:
         if as_json:
@@ -114,12 +129,14 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
                 losses.append(event)
             elif isinstance(event, events.Error):
                 errors.append(event)
+            elif isinstance(event, (events.Warning, events.Note)):
+                notices.append(event)
             elif isinstance(event, events.Done):
                 done = event
     # The worker's `done` is the only status there is; the client always ends with one.
     ok = done is not None and done.status == "ok"
     if not as_json:
-        summary(rows, losses, errors, done)
+        summary(rows, losses, errors, done, notices)
     return 0 if ok else 1
 
 
@@ -128,6 +145,7 @@ def summary(
     losses: list[events.Loss],
     errors: list[events.Error],
     done: events.Done | None,
+    notices: list[events.Warning | events.Note] | None = None,
 ) -> None:
     out = sys.stdout
     if rows:
@@ -137,6 +155,8 @@ def summary(
         out.write("\n" + loss_chart(losses) + "\n")
         last = losses[-1]
         out.write(f"last loss {last.value:.4f} at step {last.step}\n")
+    if notices:
+        out.write("\n" + "\n".join(notice_lines(notices)) + "\n")
     elapsed = done.elapsed_s if done else 0.0
     if done is not None and done.status == "ok":
         out.write(f"\n✓ finished in {elapsed:.2f} s on {done.device}\n")

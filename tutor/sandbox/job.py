@@ -118,6 +118,8 @@ def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -
 
 
 def _denied(exc: BaseException) -> events.Error | None:
+    if _in_worker_start(exc):
+        return None  # worker processes, not files: explained by the recognisers
     if isinstance(exc, OSError) and exc.errno in _DENIED:
         explanation = _DENIED[exc.errno]
         where = exc.filename if isinstance(exc.filename, str) else None
@@ -168,6 +170,14 @@ def plain_explanation(exc: BaseException, filename: str) -> events.Error:
     else:
         text = f"Your code raised {type(exc).__name__}{where}: {exc}"
     return events.error("exception", f"{type(exc).__name__}: {exc}", text, line=line)
+
+
+def _in_worker_start(exc: BaseException) -> bool:
+    """Whether exc was raised while starting processes (a DataLoader's workers)."""
+    return any(
+        "multiprocessing" in frame.f_code.co_filename
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 def _fix_sandbox_errors(error: events.Error, exc: BaseException) -> events.Error:

@@ -36,6 +36,7 @@ from tutor.widgets.explanation_panel import ExplanationPanel
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.results_view import ResultsView
 from tutor.widgets.run_controls import RunControls
+from tutor.widgets.run_notices import OUTPUT_EVENTS, as_output
 from tutor.widgets.run_progress import RunProgress
 from tutor.widgets.shape_trace import ShapeTraceTable
 from tutor.widgets.title_bar import TitleBar
@@ -322,7 +323,8 @@ class PlaygroundScreen(Screen[None]):
         losses = [e for e in found if isinstance(e, (events.Loss, events.Epoch))]
         if losses:
             self.query_one(LossPlot).add_events(losses)
-        self._write_output([e for e in found if isinstance(e, events.Output)])
+        # warnings and notes go to the output too
+        self._write_output([as_output(e) for e in found if isinstance(e, OUTPUT_EVENTS)])
         steps = [e for e in found if isinstance(e, events.Result) and e.name == "progress"]
         if steps:
             progress.update_progress(steps[-1].data)
