@@ -136,3 +136,26 @@ def test_stale_roots_go_and_locked_ones_stay(tmp_path: Path) -> None:
         assert live.exists() and starting.exists()
     finally:
         os.close(lock)
+
+
+def _memfd_after_filter(allow_memfd: bool) -> int:
+    """Fork, filter the child, try memfd_create there; the child's exit code says what happened."""
+    import os
+
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            seccomp.install(allow_memfd=allow_memfd)
+            os.close(os.memfd_create("probe"))
+            code = 0
+        except PermissionError:
+            code = 1
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_memfd_is_refused_except_for_gpu_jobs() -> None:
+    assert _memfd_after_filter(allow_memfd=False) == 1
+    assert _memfd_after_filter(allow_memfd=True) == 0

@@ -293,6 +293,11 @@ def only_descriptors(keep_fd: int) -> int:
     return 3
 
 
+def gpu_job(spec: dict[str, Any]) -> bool:
+    """Whether the job may use a GPU: not asked for the CPU, on a machine with NVIDIA devices."""
+    return spec.get("device", "auto") != "cpu" and os.path.exists("/dev/nvidiactl")
+
+
 def confine(spec: dict[str, Any], event_fd: int, *, space: bool) -> int:
     """Everything between the job's spec arriving and the learner's first line.
 
@@ -316,7 +321,7 @@ def confine(spec: dict[str, Any], event_fd: int, *, space: bool) -> int:
         from tutor.sandbox import seccomp
 
         try:
-            seccomp.install()
+            seccomp.install(allow_memfd=gpu_job(spec))
         except OSError as exc:
             if exc.errno != errno.ENOSYS:  # an architecture with no filter is reported, not fatal
                 raise

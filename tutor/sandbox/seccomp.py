@@ -192,8 +192,12 @@ class _Asm:
         return b"".join(out)
 
 
-def program(machine: str | None = None) -> bytes:
-    """The filter for `machine` (platform.machine() by default) as packed sock_filter rows."""
+def program(machine: str | None = None, *, allow_memfd: bool = False) -> bytes:
+    """The filter for `machine` (platform.machine() by default) as packed sock_filter rows.
+
+    `allow_memfd` lets memfd_create through, for jobs on a GPU: the CUDA driver may need it,
+    and such a job's memory is the GPU's own limit, not the worker's count.
+    """
     arch = ARCHES.get(_machine(machine))
     if arch is None:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {machine or platform.machine()}")
@@ -205,7 +209,8 @@ def program(machine: str | None = None) -> bytes:
     a.op(_LD_W_ABS, _NR)
     if arch.x32_bit:
         a.op(_JSET_K, 0x40000000, "kill", 0)
-    for name in _DENY:
+    denied = [name for name in _DENY if not (allow_memfd and name == "memfd_create")]
+    for name in denied:
         a.op(_JEQ_K, calls[name], f"deny_{name}", 0)
     a.op(_JEQ_K, calls["socket"], "socket", 0)
     a.op(_JEQ_K, calls["socketpair"], "socket", 0)
@@ -225,9 +230,9 @@ def program(machine: str | None = None) -> bytes:
     a.label("clone")
     a.op(_LD_W_ABS, _arg(0))
     a.op(_JSET_K, CLONE_NAMESPACES, "deny_eperm", "allow")
-    for name, err in _DENY.items():
+    for name in denied:
         a.label(f"deny_{name}")
-        a.op(_RET_K, RET_ERRNO | err)
+        a.op(_RET_K, RET_ERRNO | _DENY[name])
     a.label("no_family")
     a.op(_RET_K, RET_ERRNO | errno.EAFNOSUPPORT)
     a.label("deny_eperm")
@@ -253,9 +258,9 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 
 
-def install() -> None:
+def install(*, allow_memfd: bool = False) -> None:
     """Put the filter on this process (and everything it starts); OSError if refused."""
-    code = program()
+    code = program(allow_memfd=allow_memfd)
     libc = ctypes.CDLL(None, use_errno=True)
     buffer = ctypes.create_string_buffer(code, len(code))
     prog = _SockFprog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
