@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import scripts
+from tests.e2e.levels import require
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -63,6 +64,7 @@ def test_human_output_has_trace_chart_and_outcome(train_file: Path, tmp_path: Pa
     assert "shape trace" in done.stdout
     assert "(64, 16, 14, 14)" in done.stdout
     assert "training loss" in done.stdout
+    assert "\x1b" not in done.stdout  # piped: the chart comes without colour
     assert "✓ finished" in done.stdout
     assert "isolation" in done.stderr  # which isolation level is in force
     if shutil.which("bwrap"):
@@ -113,8 +115,8 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(tmp_path: Path) -> None:
     assert "no CUDA GPU" in done.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="home hiding needs bubblewrap")
 def test_a_script_cannot_read_the_learners_home(tmp_path: Path) -> None:
+    require("bubblewrap")
     home = Path("/var/tmp") / f"cnn-tutor-home-{uuid.uuid4().hex}"
     home.mkdir()
     home.chmod(0o755)
@@ -176,8 +178,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("level", ["bubblewrap", "namespaces"])
 def test_killing_the_tutor_takes_the_worker_and_the_job_with_it(level: str, tmp_path: Path) -> None:
-    if level == "bubblewrap" and not shutil.which("bwrap"):
-        pytest.skip("bubblewrap is not installed")
+    require(level)
     (tmp_path / "spin.py").write_text("print('spinning', flush=True)\nwhile True:\n    pass\n")
     env = {**os.environ, "CNN_TUTOR_ISOLATION": level}
     tutor = subprocess.Popen(

@@ -43,8 +43,11 @@ async def check_answer(
     filename: str = "answer.py",
     device: str = "auto",
     params: dict[str, Any] | None = None,
+    limits: dict[str, float] | None = None,
 ) -> Verdict:
-    """Run `source` against `ex`'s checker on a started sandbox and judge what it found."""
+    """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
+
+    `limits` (timeout_s, memory_mb, disk_mb) overrides the exercise's own where given."""
     from tutor.sandbox.client import JobSpec
 
     started = time.perf_counter()
@@ -53,17 +56,20 @@ async def check_answer(
         return parse_failure(ex, problem, time.perf_counter() - started)
     chosen = check_params(ex)
     chosen.update(params or {})
+    wanted = {**ex.limits, **{k: v for k, v in (limits or {}).items() if v is not None}}
     spec = JobSpec(
         source=source,
         filename=filename,
         device=device,
         data=None,
-        timeout_s=float(ex.limits.get("timeout_s", DEFAULT_TIMEOUT_S)),
-        memory_mb=int(ex.limits.get("memory_mb", DEFAULT_MEMORY_MB)),
+        timeout_s=float(wanted.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(wanted.get("memory_mb", DEFAULT_MEMORY_MB)),
         trace=False,
         check_source=ex.check_source,
         params=chosen,
     )
+    if wanted.get("disk_mb"):
+        spec.disk_mb = max(1, int(wanted["disk_mb"]))
     events = [event async for event in box.run(spec)]
     return verdict_from_events(ex, events, time.perf_counter() - started)
 
@@ -75,7 +81,10 @@ async def check_once(
     filename: str = "answer.py",
     device: str = "auto",
     params: dict[str, Any] | None = None,
+    limits: dict[str, float] | None = None,
 ) -> Verdict:
     """Check one answer on a sandbox of its own, started and stopped here."""
     async with sandbox_for(ex) as box:
-        return await check_answer(box, ex, source, filename=filename, device=device, params=params)
+        return await check_answer(
+            box, ex, source, filename=filename, device=device, params=params, limits=limits
+        )

@@ -17,11 +17,15 @@ from typing import Any
 
 from tutor.checks import Verdict, workspace_answer
 from tutor.checks.comparison import training_curves
-from tutor.checks.runner import answer_filename, check_once
+from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.course import ContentError, Exercise, find_exercise
 from tutor.errors import UsageError
 from tutor.paths import learner_home
 from tutor.progress import Progress
+from tutor.terminal import plain, use_colour, visible
+
+# An answer is a short Python file; anything this big is not one.
+MAX_ANSWER_BYTES = 1_000_000
 
 
 def find(name: str) -> Exercise:
@@ -53,8 +57,23 @@ def answer_path(args: argparse.Namespace, ex: Exercise) -> Path:
         ) from None
 
 
+def job_limits(args: argparse.Namespace) -> dict[str, float]:
+    """--timeout, --memory and --disk, where given (already checked finite and positive)."""
+    given = {
+        "timeout_s": getattr(args, "timeout", None),
+        "memory_mb": getattr(args, "memory", None),
+        "disk_mb": getattr(args, "disk", None),
+    }
+    return {name: float(value) for name, value in given.items() if value is not None}
+
+
 def read_answer(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_ANSWER_BYTES:
+            raise UsageError(
+                f"{path} is larger than {MAX_ANSWER_BYTES // 1_000_000} MB, far more than an "
+                "answer needs; check that FILE is your answer .py file"
+            )
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text; save your answer as UTF-8") from None
@@ -95,7 +114,7 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
     lines.append("")
     for part in verdict.parts:
         lead = f"  {good if part.passed else bad} {part.id.ljust(label)}  "
-        body = textwrap.wrap(part.message, width - len(lead)) or [""]
+        body = textwrap.wrap(visible(part.message), width - len(lead)) or [""]
         lines.append(lead + body[0])
         lines.extend(" " * len(lead) + rest for rest in body[1:])
     chart = comparison_chart(verdict.facts)
@@ -139,16 +158,22 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     plt.xlabel("epoch")
     chart = plt.build()
     plt.clear_figure()
-    if not sys.stdout.isatty():
-        chart = plt.uncolorize(chart)
+    if not use_colour(sys.stdout):
+        chart = plain(plt.uncolorize(chart))
     origin = "your SimpleCNN" if training.get("plain_from") == "yours" else "the tutor's SimpleCNN"
     rows = [chart, f"Same seed, data and SGD (lr {training.get('lr')}); the baseline is {origin}."]
     for label, (loss, accuracy) in curves.items():
         rows.append(f"  {label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}")
     note = (facts or {}).get("observation")
     if isinstance(note, str) and note.strip():
-        rows.append(f"Your observation: {note.strip()}")
+        rows.append(f"Your observation: {visible(note.strip())}")
     return "\n".join(rows)
+
+
+def warn_if_weak(box: Any) -> None:
+    """Say on stderr, every time, when the sandbox cannot keep the learner's files safe."""
+    if box.weak:
+        print(f"warning: sandbox: {box.note}", file=sys.stderr, flush=True)
 
 
 def print_verdict(verdict: Verdict, ex: Exercise, path: Path, as_json: bool) -> None:
@@ -164,10 +189,20 @@ def check_exercise(args: argparse.Namespace) -> int:
     source = read_answer(path)
     from tutor.sandbox.client import SandboxError
 
+    async def checked() -> Verdict:
+        async with sandbox_for(ex) as box:
+            warn_if_weak(box)
+            return await check_answer(
+                box,
+                ex,
+                source,
+                filename=answer_filename(path),
+                device=args.device,
+                limits=job_limits(args),
+            )
+
     try:
-        verdict = asyncio.run(
-            check_once(ex, source, filename=answer_filename(path), device=args.device)
-        )
+        verdict = asyncio.run(checked())
     except SandboxError as exc:
         print(f"cnn-tutor: the sandbox could not run the check: {exc}", file=sys.stderr)
         return 1

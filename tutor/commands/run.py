@@ -12,7 +12,12 @@ from typing import Any
 from tutor import events
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
+from tutor.sandbox.jobenv import DEFAULT_DISK_MB
 from tutor.shapes import short_layer
+from tutor.terminal import plain, use_colour, visible
+
+# Larger than any lesson script by far; a bigger file is not a script to run.
+MAX_SCRIPT_BYTES = 2_000_000
 
 
 def read_script(path_text: str) -> tuple[Path, str]:
@@ -21,9 +26,17 @@ def read_script(path_text: str) -> tuple[Path, str]:
     if not path.is_file():
         raise UsageError(f"no such file: {path_text}; give the path of a Python script")
     try:
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            raise UsageError(
+                f"{path_text} is larger than {MAX_SCRIPT_BYTES // 1_000_000} MB; "
+                "give the path of a Python script, not a data file"
+            )
         return path, path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path_text}: {exc}; save it as UTF-8 text") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read {path_text}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise UsageError(f"cannot read {path_text}: {reason}; check the path") from None
 
 
 def shape_text(shape: Any) -> str:
@@ -40,7 +53,7 @@ def trace_table(rows: list[events.Shape]) -> str:
     head = ("layer", "input", "output", "params", "output size", "rf")
     lines = [head]
     for row in rows:
-        name = "  " * row.depth + short_layer(row.layer or row.module or "?")
+        name = "  " * row.depth + visible(short_layer(row.layer or row.module or "?"))
         ins = ", ".join(shape_text(s) for s in row.inputs if s is not None) or "-"
         out = "FAILED" if row.failed else shape_text(row.out)
         field = f"{row.rf}×{row.rf}" if row.rf is not None else ""
@@ -83,7 +96,8 @@ def loss_chart(losses: list[events.Loss], width: int = 72, height: int = 16) -> 
     plt.plot([p[0] for p in points], [p[1] for p in points], label="loss per step")
     plt.title("training loss")
     plt.xlabel("step")
-    return plt.build()
+    chart = plt.build()
+    return chart if use_colour(sys.stdout) else plain(chart)
 
 
 async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
@@ -100,13 +114,14 @@ async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
             )
             print(events.dumps(info), flush=True)
         else:
-            print(f"sandbox: {box.note}", file=sys.stderr)
+            lead = "warning: sandbox" if box.weak else "sandbox"
+            print(f"{lead}: {box.note}", file=sys.stderr)
         async for event in box.run(spec):
             if as_json:
                 print(events.dumps(event), flush=True)
             elif isinstance(event, events.Output):
                 stream = sys.stdout if event.type == "stdout" else sys.stderr
-                stream.write(event.text)
+                stream.write(visible(event.text))
                 stream.flush()
             if isinstance(event, events.Shape):
                 rows.append(event)
@@ -149,18 +164,20 @@ def summary(
     out.write(f"\n✗ failed after {elapsed:.2f} s\n")
     for error in errors:
         where = f" (line {error.line})" if error.line else ""
-        out.write(f"  {error.kind} error{where}: {error.message}\n")
+        out.write(f"  {error.kind} error{where}: {visible(error.message)}\n")
         if error.explanation:
-            out.write(f"  {error.explanation}\n")
+            out.write(f"  {visible(error.explanation)}\n")
     out.flush()
 
 
 def run_script(args: argparse.Namespace) -> int:
     path, source = read_script(args.file)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds, e.g. --timeout 60")
-    if args.memory is not None and args.memory < 64:
-        raise UsageError("--memory is in MB and must be at least 64, e.g. --memory 2048")
+    from tutor.course import unreadable
+
+    problem = unreadable(source, path.name)
+    if problem:  # the sandbox would fail the same way; say it in one line
+        print(f"cnn-tutor: {problem}", file=sys.stderr)
+        return 1
     from tutor.data import prepared_csv
 
     prepared_csv(args.data)  # a bad data source fails here, before the sandbox starts
@@ -170,6 +187,7 @@ def run_script(args: argparse.Namespace) -> int:
         device=args.device,
         data=args.data,
         timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
-        memory_mb=args.memory or DEFAULT_MEMORY_MB,
+        memory_mb=int(args.memory or DEFAULT_MEMORY_MB),
+        disk_mb=max(1, int(args.disk or DEFAULT_DISK_MB)),
     )
     return asyncio.run(stream(args, spec))

@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
-from tutor.commands.check import answer_path, find, print_verdict, read_answer, record
+from tutor.commands.check import (
+    answer_path,
+    find,
+    job_limits,
+    print_verdict,
+    read_answer,
+    record,
+    warn_if_weak,
+)
 from tutor.course import ContentError, Exercise, find_exercise, load_exercises
 from tutor.errors import UsageError
 from tutor.paths import learner_home
@@ -85,6 +93,7 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
     last: str | None = None
     try:
         async with sandbox_for(ex) as box:
+            warn_if_weak(box)
             while not stop.is_set():
                 saved.clear()  # a save during the check below sets it again
                 try:
@@ -94,7 +103,12 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
                 if source is not None and source != last:
                     last = source
                     verdict = await check_answer(
-                        box, ex, source, filename=answer_filename(path), device=args.device
+                        box,
+                        ex,
+                        source,
+                        filename=answer_filename(path),
+                        device=args.device,
+                        limits=job_limits(args),
                     )
                     if not args.json:
                         print(f"\n[{time.strftime('%H:%M:%S')}] ", end="")

@@ -28,11 +28,12 @@ from typing import Any
 
 from tutor import events
 from tutor.events import ChannelError, Event
+from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
-from tutor.sandbox import limits
 from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
 
 WATCH_INTERVAL_S = 0.05
+DISK_INTERVAL_S = 0.25
 
 
 def preload(with_torch: bool) -> events.Ready:
@@ -91,6 +92,8 @@ class Job:
     inner: int | None = None
     ns: str | None = None
     out_bytes: int = 0
+    space_bytes: int = 0
+    disk_checked: float = 0.0
     stopped: str | None = None
     violation: str = ""
     explained: events.Error | None = None
@@ -104,11 +107,20 @@ class Job:
 class Worker:
     """The loop that runs jobs one at a time and watches their limits."""
 
-    def __init__(self, root: Path, level: str, namespaces: bool, ready: events.Ready) -> None:
+    def __init__(
+        self,
+        root: Path,
+        level: str,
+        namespaces: bool,
+        ready: events.Ready,
+        space: tuple[list[str], list[str]] | None = None,
+    ) -> None:
         self.root = root
         self.level = level
         self.namespaces = namespaces
         self.ready = ready
+        # (hidden, kept) when each job gets private mounts (see jobenv.make_job_space)
+        self.space = space
         self.job: Job | None = None
         self.sel = selectors.DefaultSelector()
         self.stdin_buf = b""
@@ -178,16 +190,23 @@ class Worker:
 
     # -- starting a job ---------------------------------------------------------------
     def fork_spare(self) -> keeping.Spare:
-        return keeping.fork_keeper(self.level, self.namespaces, self.ready.torch is not None)
+        return keeping.fork_keeper(
+            self.level,
+            self.namespaces,
+            self.ready.torch is not None,
+            space=(str(self.root), *self.space) if self.space else None,
+        )
 
     def start(self, msg: dict[str, Any]) -> None:
         spec = msg["spec"]
         folder = self.root / "jobs" / str(msg["id"])
         shutil.rmtree(self.root / "jobs", ignore_errors=True)
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the job may run as `nobody` (see keeper.drop_root)
-        if spec.get("data_path"):
-            (folder / "mnist_small.csv").symlink_to(spec["data_path"])
+        if self.space is None:  # else the job makes it, in a tmpfs of its own
+            folder.mkdir(parents=True, mode=0o700)
+            if os.getuid() == 0 and self.level == "bubblewrap":
+                folder.chmod(0o777)  # the job runs as `nobody`, in bwrap's private /tmp
+            if spec.get("data_path"):
+                (folder / "mnist_small.csv").symlink_to(spec["data_path"])
         spec["folder"] = str(folder)
         spare = self.spare or self.fork_spare()
         self.spare = None
@@ -281,7 +300,7 @@ class Worker:
         *lines, job.control = job.control.split(b"\n")
         for line in lines:
             try:
-                event = events.decode(line, frozenset({"_inner", "_exit"}))
+                event = events.decode(line, frozenset({"_inner", "_exit", "_space"}))
             except ChannelError:
                 continue
             if isinstance(event, events.Inner):
@@ -290,6 +309,8 @@ class Worker:
                     job.ns = os.readlink(f"/proc/{job.inner}/ns/pid") if self.namespaces else None
                 except OSError:
                     job.ns = None
+            elif isinstance(event, events.SpaceUsed):
+                job.space_bytes = event.bytes
             elif isinstance(event, events.Exited):
                 job.exit_code, job.exit_signal = event.code, event.signal
         self.maybe_finish()
@@ -342,8 +363,17 @@ class Worker:
         if len(members) > int(spec.get("max_procs", 64)):
             self.stop("processes")
             return
-        if sum(map(limits.memory_of, members)) > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
+        # The job's private /tmp and /dev/shm are memory too (the keeper reports them).
+        used = sum(map(limits.memory_of, members)) + job.space_bytes
+        if used > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
             self.stop("memory")
+            return
+        if self.space is None and time.monotonic() - job.disk_checked > DISK_INTERVAL_S:
+            # No tmpfs of its own to cap the folder: measure it, now and then.
+            job.disk_checked = time.monotonic()
+            cap = int(spec.get("disk_mb", jobenv.DEFAULT_DISK_MB)) * 1024 * 1024
+            if jobenv.folder_size(job.folder, cap) > cap:
+                self.stop("disk")
 
     def reap_stragglers(self, job: Job) -> None:
         """After the job ended, kill what it left behind and stop waiting for its pipes."""
@@ -431,6 +461,7 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--level", default="limits")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--hide", action="append", default=[])
     args = parser.parse_args()
     keeping.die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
@@ -447,14 +478,22 @@ def main() -> None:
     gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
     namespaces = args.level != "limits" and keeping.namespaces_work()
     level = args.level if namespaces or args.level == "bubblewrap" else "limits"
+    space: tuple[list[str], list[str]] | None = None
+    if namespaces:
+        from tutor.sandbox.isolation import python_paths
+
+        keep = python_paths()
+        if keeping.space_works(Path(args.root), args.hide, keep, args.level):
+            space = (args.hide, keep)
     ready = events.Ready(
         level=level,
         pid=ready.pid,
         torch=ready.torch,
         cuda=ready.cuda,
         cuda_devices=ready.cuda_devices,
+        private_mounts=space is not None,
     )
-    Worker(Path(args.root), level, namespaces, ready).serve()
+    Worker(Path(args.root), level, namespaces, ready, space).serve()
 
 
 if __name__ == "__main__":

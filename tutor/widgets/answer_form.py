@@ -62,7 +62,7 @@ def answer_values(source: str, names: Iterable[str]) -> dict[str, Any]:
     wanted = set(names)
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         return {}
     found: dict[str, Any] = {}
     for node in tree.body:
