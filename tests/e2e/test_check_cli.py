@@ -143,6 +143,7 @@ def test_check_defaults_to_the_workspace_copy_and_list_shows_passed(learner_home
         "tries": 2,
         "hints_shown": 0,
         "solution_seen": False,
+        "last": "passed",
     }
 
 

@@ -65,14 +65,14 @@ def read_answer(path: Path) -> str:
 
 def record(args: argparse.Namespace, verdict: Verdict) -> None:
     """Remember the result in the learner's progress; a failure to save is only a warning."""
+    progress = Progress(home=learner_home(args.home))
     try:
-        progress = Progress.load(learner_home(args.home))
-        if progress.notice:
-            print(f"note: {progress.notice}", file=sys.stderr)
-        progress.record_check(verdict.slug, verdict.passed)
-        progress.save()
+        with progress.changing():
+            progress.record_check(verdict.slug, verdict.passed)
     except OSError as exc:
         print(f"note: could not save your progress ({exc.strerror or exc})", file=sys.stderr)
+    if progress.notice:
+        print(f"note: {progress.notice}", file=sys.stderr)
 
 
 def _marks() -> tuple[str, str]:

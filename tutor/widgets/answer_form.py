@@ -24,8 +24,10 @@ from tutor.progress import atomic_write_text
 Field = Mapping[str, Any]
 
 SHAPE_HELP = "enter three whole numbers, e.g. 16, 32, 32"
-INT_HELP = "enter a whole number, e.g. 42"
-_INT = re.compile(r"^[+-]?\d[\d_]*$")
+INT_HELP = "enter a whole number or a sum of products, e.g. 42 or 16 * 9 + 16"
+MAX_SUM_CHARS = 200  # longer than any sum an exercise asks for
+MAX_VALUE = 10**15  # far beyond any count here; stops 9**9**9-style blow-ups early
+_TOKEN = re.compile(r"[ \t]*(?:([0-9]+(?:_[0-9]+)*)|([-+−*×]))")
 
 
 def parse_shape(text: str) -> tuple[int, int, int] | None:
@@ -38,8 +40,69 @@ def parse_shape(text: str) -> tuple[int, int, int] | None:
 
 
 def parse_int(text: str) -> int | None:
+    """A whole number, or a sum of products of whole numbers (`16 * 9 + 16`), worked out.
+
+    Only digits, spaces, + - − * × are read, by a small parser (never eval); None for
+    anything else, for text over MAX_SUM_CHARS, and for any step beyond MAX_VALUE.
+    """
     text = text.strip()
-    return int(text.replace("_", "")) if _INT.match(text) else None
+    if not text or len(text) > MAX_SUM_CHARS:
+        return None
+    tokens: list[str] = []
+    at = 0
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if match is None:
+            return None
+        tokens.append(match.group(1) or match.group(2))
+        at = match.end()
+    total, sign, product, want_number = 0, 1, 1, True
+    if tokens[0] in "+-−":
+        sign = -1 if tokens.pop(0) != "+" else 1
+    for token in tokens:
+        if want_number != token[0].isdigit() or (token[0].isdigit() and len(token) > 16):
+            return None
+        if want_number:
+            product *= int(token.replace("_", ""))
+        elif token in "*×":
+            pass
+        else:
+            total += sign * product
+            sign, product = (-1 if token in "-−" else 1), 1
+        if abs(product) > MAX_VALUE or abs(total) > MAX_VALUE:
+            return None
+        want_number = not want_number
+    if want_number:  # it ended on an operator
+        return None
+    total += sign * product
+    return total if abs(total) <= MAX_VALUE else None
+
+
+class Sum(int):
+    """A worked-out sum that writes itself as the learner typed it: `16 * 9 + 16`."""
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> Sum:
+        made = super().__new__(cls, value)
+        made.text = " ".join(text.replace("−", "-").replace("×", "*").split())
+        return made
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def box_number(text: str) -> int | None:
+    """What an int box holds: a plain int, a Sum that keeps its text, or None."""
+    value = parse_int(text)
+    if value is None or not is_sum(text):
+        return value
+    return Sum(value, text)
+
+
+def is_sum(text: str) -> bool:
+    """Whether a box holds arithmetic rather than a plain number (its value is then shown)."""
+    return any(op in text.strip().lstrip("+-−") for op in "+-−*×")
 
 
 class FieldValidator(Validator):
@@ -62,7 +125,7 @@ def answer_values(source: str, names: Iterable[str]) -> dict[str, Any]:
     wanted = set(names)
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, Any] = {}
     for node in tree.body:
@@ -72,8 +135,11 @@ def answer_values(source: str, names: Iterable[str]) -> dict[str, Any]:
         if isinstance(target, ast.Name) and target.id in wanted:
             try:
                 found[target.id] = ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError, RecursionError):
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                 found.pop(target.id, None)
+                written = ast.get_source_segment(source, node.value) or ""
+                if (number := box_number(written)) is not None:
+                    found[target.id] = number
     return found
 
 
@@ -96,7 +162,7 @@ def _as_text(field: Field, value: Any) -> str | None:
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return ", ".join(str(v) for v in value)
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return repr(value)
     return None
 
 
@@ -161,7 +227,7 @@ class AnswerForm(Vertical):
                 options = [(str(c), c) for c in field.get("choices", ())]
             return Select(options, prompt="choose", id=box_id, compact=True)
         return Input(
-            placeholder="C, H, W" if kind == "shape" else "a whole number",
+            placeholder="C, H, W" if kind == "shape" else "a number or a sum: 16 * 9 + 16",
             validators=[FieldValidator(kind)],
             valid_empty=True,
             id=box_id,
@@ -210,7 +276,7 @@ class AnswerForm(Vertical):
             elif field.get("type") == "shape":
                 found[name] = parse_shape(box.value)
             else:
-                found[name] = parse_int(box.value)
+                found[name] = box_number(box.value)
         return found
 
     def invalid(self) -> list[Input]:
@@ -224,11 +290,17 @@ class AnswerForm(Vertical):
         return bad
 
     def _show_problem(self, box: Input, result: ValidationResult | None) -> None:
+        """Under the box: why its text is not an answer, or the value of a sum it holds."""
         name = (box.id or "").removeprefix("field-")
         problem = "" if result is None or result.is_valid else result.failure_descriptions[0]
         error = self.query_one(f"#error-{name}", Static)
-        error.update(problem)
-        error.display = bool(problem)
+        value = parse_int(box.value) if not problem and is_sum(box.value) else None
+        if value is not None:
+            error.update(f"= {value:,}")
+        else:
+            error.update(problem)
+        error.set_class(value is not None, "-value")
+        error.display = bool(problem) or value is not None
 
     @on(Input.Changed)
     def _validate_as_typed(self, event: Input.Changed) -> None:
