@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,29 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def seconds(text: str) -> float:
+    """A limit in seconds: a finite positive number, or a one-line usage error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive number of seconds, e.g. --timeout 60"
+        )
+    return value
+
+
+def _add_check_timeout(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="wall-clock limit in seconds for each check (default: the exercise's own)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
     check.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
     _add_job_options(check)
+    _add_check_timeout(check)
 
     sub.add_parser("list", help="the eight exercises and their state")
 
@@ -65,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("exercise", metavar="EX", nargs="?", help="exercise number or slug")
     watch.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
     _add_job_options(watch)
+    _add_check_timeout(watch)
 
     data = sub.add_parser("data", help="datasets")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)

@@ -15,6 +15,7 @@ from tutor.course import ContentError, Exercise, Lesson, load_exercises, load_le
 from tutor.messages import HOME, OpenPlace
 from tutor.paths import learner_home
 from tutor.progress import Progress
+from tutor.sandbox.pool import WarmSandboxes
 from tutor.screens.exercise import ExerciseScreen
 from tutor.screens.help import HelpScreen, binding_sections
 from tutor.screens.home import HomeScreen
@@ -62,8 +63,10 @@ class TutorApp(App[None]):
         Binding("y", "playground", "Playground"),
     ]
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, prewarm: bool = False) -> None:
         super().__init__()
+        self.prewarm = prewarm
+        self.sandboxes = WarmSandboxes()
         self.progress = Progress.load(home)
         self.notices = [self.progress.notice] if self.progress.notice else []
         try:
@@ -81,6 +84,11 @@ class TutorApp(App[None]):
             self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
         # After the start-up batch, so the first frame of that screen is drawn at once.
         self.call_later(self.go, self.progress.last_screen)
+        if self.prewarm:  # torch starts loading in a worker once the first frame is up
+            self.call_after_refresh(self.sandboxes.prewarm)
+
+    async def on_unmount(self) -> None:
+        await self.sandboxes.close()
 
     def on_open_place(self, message: OpenPlace) -> None:
         self.go(message.place)
@@ -97,7 +105,7 @@ class TutorApp(App[None]):
         from tutor.screens.playground import PlaygroundScreen, default_playground  # TextArea
 
         if not isinstance(self.screen, PlaygroundScreen):
-            self.push_screen(default_playground())
+            self.push_screen(default_playground(self.progress.home, self.sandboxes))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -108,8 +116,6 @@ class TutorApp(App[None]):
         item = self.places.get(place)
         if item is None:
             place = HOME
-        elif isinstance(item, Lesson):
-            self.progress.mark_read(place)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         screen = self._screen_for(item)
@@ -117,21 +123,11 @@ class TutorApp(App[None]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
-        self.progress.last_screen = place
-        self._save()
-
-    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None]:
-        if isinstance(item, Lesson):
-            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
-        if isinstance(item, Exercise):
-            came_from = self.progress.last_screen
-            back = came_from if came_from.startswith("lesson-") else HOME
-            return ExerciseScreen(item, self.lessons, self.exercises, back, self.progress)
-        return HomeScreen(self.lessons, self.exercises, self.progress)
-
-    def _save(self) -> None:
         try:
-            self.progress.save()
+            with self.progress.changing():
+                if isinstance(item, Lesson):
+                    self.progress.mark_read(place)
+                self.progress.last_screen = place
         except OSError as exc:
             self.notify(
                 f"Your progress could not be saved to {self.progress.path}: {exc.strerror}",
@@ -139,9 +135,20 @@ class TutorApp(App[None]):
                 markup=False,
             )
 
+    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None]:
+        if isinstance(item, Lesson):
+            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
+        if isinstance(item, Exercise):
+            came_from = self.progress.last_screen
+            back = came_from if came_from.startswith("lesson-") else HOME
+            return ExerciseScreen(
+                item, self.lessons, self.exercises, back, self.progress, self.sandboxes
+            )
+        return HomeScreen(self.lessons, self.exercises, self.progress)
+
 
 def run_app(home: str | None = None) -> int:
     """Start the tutor with the learner's data in `home` (or the default place)."""
-    app = TutorApp(learner_home(home))
+    app = TutorApp(learner_home(home), prewarm=True)
     app.run()
     return app.return_code or 0

@@ -112,7 +112,7 @@ async def test_invalid_input_is_explained_and_not_checked(
         assert "enter three whole numbers, e.g. 16, 32, 32" in str(error.render())
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert screen(app).box is None
+        assert not screen(app).checking
         assert not parts(app)
     assert "Fix the box marked in red first, then check again." in notices(seen)
     assert Progress.load(learner_home).exercise("conv-arithmetic").tries == 0
@@ -158,7 +158,8 @@ async def test_code_exercise_from_first_try_to_solution(
         await pilot.press("escape", "escape")  # the first leaves the editor
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
-        assert box._proc is None  # the warm sandbox went with the screen
+        assert box._proc is not None  # kept warm for the next screen ...
+    assert box._proc is None  # ... and stopped with the app
 
 
 async def test_code_edits_survive_a_restart_and_reset_restores_the_starter(
@@ -264,3 +265,75 @@ async def test_the_isolation_level_is_shown_after_a_check(
         words = next(w for w in LEVELS if w in text)
         assert note.region.width >= text.index(words) + len(words)
         assert note.region.bottom <= app.size.height
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], tries: int = 60) -> bool:
+    """Let the app run until `condition` holds (a bounded wait, not a timing assertion)."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.1)
+    return condition()
+
+
+async def test_an_external_save_is_shown_and_never_overwritten(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 5)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = screen(app).query_one(AnswerEditor)
+        assert await wait_until(pilot, lambda: editor.text == ex.starter)
+        path.write_text(ex.solution, encoding="utf-8")  # saved from a shell's editor
+        assert await wait_until(pilot, lambda: editor.text == ex.solution)
+        assert path.read_text(encoding="utf-8") == ex.solution  # not written back over
+        editor.focus()
+        editor.cursor_location = (editor.document.line_count - 1, 0)
+        await pilot.press("#", " ", "o", "k")  # one edit in the TUI, on top of the new text
+        assert await wait_until(pilot, lambda: "# ok" in path.read_text(encoding="utf-8"))
+        assert path.read_text(encoding="utf-8").startswith(ex.solution.rstrip("\n"))
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+
+
+@pytest.mark.parametrize(("key", "kept"), [("d", "disk"), ("t", "here")])
+async def test_when_both_sides_changed_the_learner_chooses(
+    left_off_at: Callable[[str], TutorApp],
+    learner_home: Path,
+    exercises: tuple[Exercise, ...],
+    key: str,
+    kept: str,
+) -> None:
+    from tutor.widgets.answer_file import KeepWhichScreen
+
+    ex = find(exercises, 5)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = screen(app).query_one(AnswerEditor)
+        assert await wait_until(pilot, lambda: editor.text == ex.starter)
+        editor.insert("# typed here\n", (0, 0))  # unsaved in the TUI ...
+        path.write_text("# saved elsewhere\n" + ex.starter, encoding="utf-8")  # ... and a save
+        assert await wait_until(pilot, lambda: isinstance(app.screen, KeepWhichScreen))
+        assert path.read_text(encoding="utf-8").startswith("# saved elsewhere")  # untouched
+        await pilot.press(key)
+        await pilot.pause()
+        wanted = "# saved elsewhere" if kept == "disk" else "# typed here"
+        assert await wait_until(pilot, lambda: path.read_text(encoding="utf-8").startswith(wanted))
+        assert editor.text.startswith(wanted)
+
+
+async def test_an_external_save_fills_the_form(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 4)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        box = screen(app).query_one("#field-max_pools", Input)
+        await pilot.pause()
+        path.write_text(ex.starter.replace("max_pools = None", "max_pools = 3 + 3"), "utf-8")
+        assert await wait_until(pilot, lambda: box.value == "3 + 3")
+        assert "= 6" in str(screen(app).query_one("#error-max_pools", Static).render())
+        assert "max_pools = 3 + 3" in path.read_text(encoding="utf-8")

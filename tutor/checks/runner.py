@@ -43,8 +43,11 @@ async def check_answer(
     filename: str = "answer.py",
     device: str = "auto",
     params: dict[str, Any] | None = None,
+    timeout_s: float | None = None,
 ) -> Verdict:
-    """Run `source` against `ex`'s checker on a started sandbox and judge what it found."""
+    """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
+
+    `timeout_s` replaces the exercise's own wall-clock limit (`check --timeout S`)."""
     from tutor.sandbox.client import JobSpec
 
     started = time.perf_counter()
@@ -58,7 +61,7 @@ async def check_answer(
         filename=filename,
         device=device,
         data=None,
-        timeout_s=float(ex.limits.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        timeout_s=timeout_s or float(ex.limits.get("timeout_s", DEFAULT_TIMEOUT_S)),
         memory_mb=int(ex.limits.get("memory_mb", DEFAULT_MEMORY_MB)),
         trace=False,
         check_source=ex.check_source,
@@ -75,7 +78,10 @@ async def check_once(
     filename: str = "answer.py",
     device: str = "auto",
     params: dict[str, Any] | None = None,
+    timeout_s: float | None = None,
 ) -> Verdict:
     """Check one answer on a sandbox of its own, started and stopped here."""
     async with sandbox_for(ex) as box:
-        return await check_answer(box, ex, source, filename=filename, device=device, params=params)
+        return await check_answer(
+            box, ex, source, filename=filename, device=device, params=params, timeout_s=timeout_s
+        )

@@ -18,6 +18,7 @@ from typing import Any
 from tutor.checks import Verdict, workspace_answer
 from tutor.checks.comparison import training_curves
 from tutor.checks.runner import answer_filename, check_once
+from tutor.checks.verdict import parts_passed
 from tutor.course import ContentError, Exercise, find_exercise
 from tutor.errors import UsageError
 from tutor.paths import learner_home
@@ -105,11 +106,12 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
     total = len(verdict.parts)
     lines.append("")
     took = f"in {verdict.elapsed_s:.2f} s"
+    said = parts_passed(passed, total)
     if verdict.passed:
-        lines.append(f"{good} All {total} parts passed {took}. Well done!")
+        lines.append(f"{good} {said} {took}. Well done!")
     else:
         lines.append(
-            f"{bad} {passed} of {total} parts passed {took}. Fix the parts marked {bad} and "
+            f"{bad} {said} {took}. Fix the parts marked {bad} and "
             f"check again; stuck? see the hints in {ex.folder / 'hints.md'}"
         )
     return "\n".join(lines)
@@ -166,7 +168,13 @@ def check_exercise(args: argparse.Namespace) -> int:
 
     try:
         verdict = asyncio.run(
-            check_once(ex, source, filename=answer_filename(path), device=args.device)
+            check_once(
+                ex,
+                source,
+                filename=answer_filename(path),
+                device=args.device,
+                timeout_s=args.timeout,
+            )
         )
     except SandboxError as exc:
         print(f"cnn-tutor: the sandbox could not run the check: {exc}", file=sys.stderr)

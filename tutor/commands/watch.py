@@ -94,7 +94,12 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
                 if source is not None and source != last:
                     last = source
                     verdict = await check_answer(
-                        box, ex, source, filename=answer_filename(path), device=args.device
+                        box,
+                        ex,
+                        source,
+                        filename=answer_filename(path),
+                        device=args.device,
+                        timeout_s=args.timeout,
                     )
                     if not args.json:
                         print(f"\n[{time.strftime('%H:%M:%S')}] ", end="")

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Select, Static
 
-from tutor.progress import atomic_write_text
+from tutor.widgets.answer_file import DISK, POLL_S, AnswerFile, KeepWhichScreen
 
 Field = Mapping[str, Any]
 
@@ -179,36 +179,86 @@ class AnswerForm(Vertical):
         self.fields = list(fields)
         self.path = path
         self.starter = starter
+        self.file = AnswerFile(path, fallback=starter)
+        self._shown: tuple[Any, ...] = ()
+        self._asking = False
 
     def on_mount(self) -> None:
-        """Show the answer file's values, when it parses."""
-        try:
-            source = self.path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            return
+        """Show the answer file's values, when it parses, and follow later saves of it."""
+        self._show(self.file.seen)
+        self.set_interval(POLL_S, self.follow_disk)
+
+    def _boxes(self) -> tuple[Any, ...]:
+        return tuple(box.value for box in self.query("Input, Select"))  # type: ignore[attr-defined]
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the boxes hold something the answer file does not."""
+        return self._boxes() != self._shown
+
+    def _show(self, source: str) -> None:
+        self.file.seen = source
+        self.clear()
         self.fill(answer_values(source, (str(f["name"]) for f in self.fields)))
+        self._shown = self._boxes()
+
+    def follow_disk(self) -> None:
+        """Show a save made elsewhere; ask which to keep if the boxes changed too."""
+        if self._asking:
+            return
+        theirs = self.file.changed()
+        if theirs is None:
+            return
+        if self.unsaved:
+            self._ask()
+        else:
+            self._show(theirs)
+            self.notify(f"{self.path.name} was saved elsewhere; its values are shown now.")
+
+    def _ask(self) -> None:
+        self._asking = True
+        self.app.push_screen(KeepWhichScreen(self.path), self._kept)
+
+    def _kept(self, which: str | None) -> None:
+        self._asking = False
+        if which == DISK:
+            self._show(self.file.read() or "")
+        elif not self.invalid():
+            self._write(answer_source(self.starter, self.values()), force=True)
 
     def source_to_check(self) -> str | None:
-        """Write the boxes to the answer file and return its text; None if a box is invalid."""
+        """Write the boxes to the answer file and return its text; None if a box is invalid
+        or a save from elsewhere waits for the learner's choice."""
+        self.follow_disk()
+        if self._asking:
+            return None
         invalid = self.invalid()
         if invalid:
             invalid[0].focus()
             self.notify("Fix the box marked in red first, then check again.", severity="warning")
             return None
         source = answer_source(self.starter, self.values())
-        self._write(source)
-        return source
+        if source != self.file.seen:
+            self._write(source, force=False)  # refused over a newer save: then it asks
+        return None if self._asking else source
 
     def reset(self) -> None:
         """Empty every box and put the starter back in the answer file."""
         self.clear()
-        self._write(self.starter)
+        self._write(self.starter, force=True)
 
-    def _write(self, source: str) -> None:
+    def _write(self, source: str, *, force: bool) -> bool:
         try:
-            atomic_write_text(self.path, source)
+            if force:
+                self.file.overwrite(source)
+            elif not self.file.write(source):
+                self._ask()
+                return False
         except OSError as exc:
             self.notify(f"Could not write {self.path}: {exc.strerror}", severity="error")
+            return False
+        self._shown = self._boxes()
+        return True
 
     def compose(self) -> ComposeResult:
         for field in self.fields:

@@ -7,7 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from tutor.checks.verdict import Part, Verdict
+from tutor.checks.verdict import Part, Verdict, parts_passed
 
 
 class PartRow(Horizontal):
@@ -26,12 +26,10 @@ class PartRow(Horizontal):
 def summary(verdict: Verdict) -> str:
     passed = sum(p.passed for p in verdict.parts)
     took = f"in {verdict.elapsed_s:.2f} s"
+    said = parts_passed(passed, len(verdict.parts))
     if verdict.passed:
-        return f"All {passed} parts passed {took}. Well done! F3 shows the worked solution."
-    return (
-        f"{passed} of {len(verdict.parts)} parts passed {took}. Fix the parts marked ✗ and "
-        "check again; F2 gives a hint."
-    )
+        return f"{said} {took}. Well done! F3 shows the worked solution."
+    return f"{said} {took}. Fix the parts marked ✗ and check again; F2 gives a hint."
 
 
 class VerdictList(Vertical):
