@@ -12,7 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from tutor.course import ContentError, Exercise, Lesson, load_exercises, load_lessons
-from tutor.messages import HOME, OpenPlace
+from tutor.messages import HOME, OpenPlace, OpenPlayground
 from tutor.paths import learner_home
 from tutor.progress import Progress
 from tutor.sandbox.pool import WarmSandboxes
@@ -92,6 +92,14 @@ class TutorApp(App[None]):
 
     def on_open_place(self, message: OpenPlace) -> None:
         self.go(message.place)
+
+    def on_open_playground(self, message: OpenPlayground) -> None:
+        from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
+
+        home, pool = self.progress.home, self.sandboxes
+        self.push_screen(
+            PlaygroundScreen(message.code, message.origin, message.slug, home=home, sandboxes=pool)
+        )
 
     def action_go(self, place: str) -> None:
         self.go(place)
