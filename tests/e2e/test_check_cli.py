@@ -151,7 +151,15 @@ def test_batchnorm_check_plots_both_loss_curves(learner_home: Path) -> None:
     solution = find_exercise("6").folder / "solution.py"
     done = cli("check", "6", str(solution), home=learner_home)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "mean training loss per epoch" in done.stdout
+    assert "training loss per batch" in done.stdout
+    assert "kept from an earlier check" not in done.stdout
+    cached = json.loads((learner_home / "cache" / "checks" / "batchnorm.json").read_text())
+    [curve] = cached.values()
+    assert len(curve["batches"]) == 3 * 12 and len(curve["loss"]) == 3  # 384 digits, batch 32
+    again = cli("check", "6", str(solution), home=learner_home)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "kept from an earlier check on this machine" in again.stdout
+    assert again.stdout.split("final loss")[1] == done.stdout.split("final loss")[1]
     assert "test accuracy per epoch" in done.stdout
     assert "with BatchNorm" in done.stdout and "without BatchNorm" in done.stdout
     assert "\x1b[" not in done.stdout  # no colour codes when not on a terminal

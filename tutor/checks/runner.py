@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutor.checks.curve_cache import keep_results, read_cache
 from tutor.checks.loader import check_params
 from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
 from tutor.course import syntax_error
@@ -44,10 +45,12 @@ async def check_answer(
     device: str = "auto",
     params: dict[str, Any] | None = None,
     timeout_s: float | None = None,
+    cache_dir: Path | None = None,
 ) -> Verdict:
     """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
 
-    `timeout_s` replaces the exercise's own wall-clock limit (`check --timeout S`)."""
+    `timeout_s` replaces the exercise's own wall-clock limit (`check --timeout S`);
+    `cache_dir` is where results the checker keeps between checks live (none if None)."""
     from tutor.sandbox.client import JobSpec
 
     started = time.perf_counter()
@@ -56,6 +59,9 @@ async def check_answer(
         return parse_failure(ex, problem, time.perf_counter() - started)
     chosen = check_params(ex)
     chosen.update(params or {})
+    kept = read_cache(cache_dir, ex.slug)
+    if kept:
+        chosen["cache"] = kept
     spec = JobSpec(
         source=source,
         filename=filename,
@@ -68,7 +74,9 @@ async def check_answer(
         params=chosen,
     )
     events = [event async for event in box.run(spec)]
-    return verdict_from_events(ex, events, time.perf_counter() - started)
+    verdict = verdict_from_events(ex, events, time.perf_counter() - started)
+    keep_results(cache_dir, ex.slug, (verdict.facts or {}).pop("cache_put", None))
+    return verdict
 
 
 async def check_once(
@@ -79,9 +87,17 @@ async def check_once(
     device: str = "auto",
     params: dict[str, Any] | None = None,
     timeout_s: float | None = None,
+    cache_dir: Path | None = None,
 ) -> Verdict:
     """Check one answer on a sandbox of its own, started and stopped here."""
     async with sandbox_for(ex) as box:
         return await check_answer(
-            box, ex, source, filename=filename, device=device, params=params, timeout_s=timeout_s
+            box,
+            ex,
+            source,
+            filename=filename,
+            device=device,
+            params=params,
+            timeout_s=timeout_s,
+            cache_dir=cache_dir,
         )

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tutor.checks import Verdict, workspace_answer
-from tutor.checks.comparison import training_curves
+from tutor.checks.comparison import batch_losses, training_curves
+from tutor.checks.curve_cache import checks_cache
 from tutor.checks.runner import answer_filename, check_once
 from tutor.checks.verdict import parts_passed
 from tutor.course import ContentError, Exercise, find_exercise
@@ -130,10 +131,12 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     plt.plotsize(min(shutil.get_terminal_size((100, 24)).columns, 110), 16)
     plt.subplots(1, 2)
     plt.subplot(1, 1)
+    per_batch = batch_losses(facts)
     for label, (loss, _) in curves.items():
-        plt.plot(list(range(1, len(loss) + 1)), loss, label=label, marker="dot")
-    plt.title("mean training loss per epoch")
-    plt.xlabel("epoch")
+        series = per_batch.get(label, loss)
+        plt.plot(list(range(1, len(series) + 1)), series, label=label, marker="dot")
+    plt.title("training loss per batch" if per_batch else "mean training loss per epoch")
+    plt.xlabel("batch" if per_batch else "epoch")
     plt.subplot(1, 2)
     for label, (_, accuracy) in curves.items():
         plt.plot(list(range(1, len(accuracy) + 1)), [100 * a for a in accuracy], label=label)
@@ -144,6 +147,8 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     if not sys.stdout.isatty():
         chart = plt.uncolorize(chart)
     origin = "your SimpleCNN" if training.get("plain_from") == "yours" else "the tutor's SimpleCNN"
+    if training.get("plain_cached"):
+        origin += " (its curve kept from an earlier check on this machine)"
     rows = [chart, f"Same seed, data and SGD (lr {training.get('lr')}); the baseline is {origin}."]
     for label, (loss, accuracy) in curves.items():
         rows.append(f"  {label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}")
@@ -174,6 +179,7 @@ def check_exercise(args: argparse.Namespace) -> int:
                 filename=answer_filename(path),
                 device=args.device,
                 timeout_s=args.timeout,
+                cache_dir=checks_cache(learner_home(args.home)),
             )
         )
     except SandboxError as exc:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, LoadingIndicator, Markdown, Static
 from textual.worker import Worker, WorkerState
 
+from tutor.checks.curve_cache import checks_cache
 from tutor.checks.loader import workspace_answer
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.checks.verdict import Verdict
@@ -175,7 +176,10 @@ class ExerciseScreen(Screen[None]):
         try:
             box = await self._sandbox()
             filename = answer_filename(self.path)
-            verdict = await check_answer(box, self.exercise, source, filename=filename)
+            cache = checks_cache(self.progress.home)
+            verdict = await check_answer(
+                box, self.exercise, source, filename=filename, cache_dir=cache
+            )
         finally:
             self.checking = False
             if self.box is not None and self.box.level:
