@@ -337,3 +337,64 @@ async def test_an_external_save_fills_the_form(
         assert await wait_until(pilot, lambda: box.value == "3 + 3")
         assert "= 6" in str(screen(app).query_one("#error-max_pools", Static).render())
         assert "max_pools = 3 + 3" in path.read_text(encoding="utf-8")
+
+
+async def test_progress_means_the_same_from_the_cli_and_the_tui(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tutor.paths import HOME_ENV
+
+    ex = find(exercises, 1)
+    app = left_off_at(ex.key)  # the TUI has read the progress file before the CLI writes it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        solution = learner_home.parent / "solution.py"
+        solution.write_text(ex.solution, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "tutor", "check", "1", str(solution)],
+            env={**os.environ, HOME_ENV: str(learner_home)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        await fill(pilot, WRONG_C)  # then a failing check in the TUI
+        await check(pilot)
+        assert parts(app) and not all(row.part.passed for row in parts(app).values())
+    state = Progress.load(learner_home).exercise(ex.slug)
+    assert (state.state, state.tries, state.last) == (PASSED, 2, "failing")
+
+
+async def test_the_editor_keeps_ten_lines_at_80x24_after_a_check(
+    left_off_at: Callable[[str], TutorApp], exercises: tuple[Exercise, ...]
+) -> None:
+    app = left_off_at(find(exercises, 5).key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await check(pilot)
+        editor = screen(app).query_one(AnswerEditor)
+        results = screen(app).query_one("#exercise-results")
+        assert parts(app) and editor.region.height >= 10
+        assert results.region.height >= 3 and results.region.y >= editor.region.bottom
+        assert results.region.bottom <= app.size.height - 1  # above the footer
+
+
+@pytest.mark.slow
+async def test_exercise_6_chart_is_in_view_at_100x30(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 6)
+    (learner_home / "workspace").mkdir()
+    (learner_home / "workspace" / f"{ex.folder.name}.py").write_text(ex.solution, "utf-8")
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await check(pilot)
+        await pilot.pause()
+        chart = screen(app).query_one("#comparison .comparison-plot")
+        assert all(row.part.passed for row in parts(app).values())
+        assert chart.region.height >= 8 and chart.region.bottom <= app.size.height - 1

@@ -44,7 +44,7 @@ class VerdictList(Vertical):
         if "training" in (verdict.facts or {}):
             from tutor.widgets.comparison_chart import ComparisonChart  # plotext, when needed
 
-            rows.append(ComparisonChart(id="comparison"))
+            rows.insert(0, ComparisonChart(id="comparison"))  # first: in view without scrolling
         await self.mount_all(rows)
         for chart in self.query("#comparison"):
             chart.show(verdict.facts)  # type: ignore[attr-defined]
