@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -170,7 +171,9 @@ def check_exercise(args: argparse.Namespace) -> int:
     path = answer_path(args, ex)
     source = read_answer(path)
     from tutor.sandbox.client import SandboxError
+    from tutor.sandbox.worker import LEAN_ENV
 
+    os.environ[LEAN_ENV] = "1"  # one check: the worker imports only what the job needs
     try:
         verdict = asyncio.run(
             check_once(

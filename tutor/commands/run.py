@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,4 +162,7 @@ def run_script(args: argparse.Namespace) -> int:
         timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
         memory_mb=args.memory or DEFAULT_MEMORY_MB,
     )
+    from tutor.sandbox.worker import LEAN_ENV
+
+    os.environ[LEAN_ENV] = "1"  # one run: the worker imports only what the job needs
     return asyncio.run(stream(args, spec))

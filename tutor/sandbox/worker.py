@@ -104,8 +104,14 @@ def namespaces_work() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+LEAN_ENV = "CNN_TUTOR_LEAN_WORKER"  # "1": a one-shot worker (cold `check`, `run`)
+
+
 def preload(with_torch: bool) -> dict[str, Any]:
-    """Import what learner scripts use, once, so each forked job starts warm."""
+    """Import what learner scripts use, once, so each forked job starts warm.
+
+    A one-shot worker (LEAN_ENV set) imports only torch: its single job imports the rest
+    itself if it needs it, and pays for nothing it does not use."""
     info: dict[str, Any] = {"torch": None, "cuda": False, "cuda_devices": 0}
     if not with_torch:
         return info
@@ -116,14 +122,19 @@ def preload(with_torch: bool) -> dict[str, Any]:
     import torch.nn.functional  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    lean = os.environ.get(LEAN_ENV) == "1"
     for name in (
-        "tutor.sandbox.trace",
-        "tutor.sandbox.explain",
-        "numpy",
-        "pandas",
-        "sklearn.model_selection",
-        "sklearn.metrics",
-        "plotext",
+        ()
+        if lean
+        else (
+            "tutor.sandbox.trace",
+            "tutor.sandbox.explain",
+            "numpy",
+            "pandas",
+            "sklearn.model_selection",
+            "sklearn.metrics",
+            "plotext",
+        )
     ):
         try:
             __import__(name)
@@ -133,7 +144,7 @@ def preload(with_torch: bool) -> dict[str, Any]:
 
     # The first optimiser pulls in torch's lazy modules (about 1.7 s): pay that once here.
     probe = _torch.nn.Linear(1, 1)
-    for make in (_torch.optim.SGD, _torch.optim.Adam):
+    for make in () if lean else (_torch.optim.SGD, _torch.optim.Adam):
         make(probe.parameters(), lr=0.1).step()
     info["torch"] = _torch.__version__
     try:
