@@ -249,9 +249,49 @@ def train_compare(
     (a curve cached from an earlier run with the same seed, data and model).
     """
     import torch
-    import torch.nn.functional as F
 
     x_train, y_train, x_test, y_test = digits_tensors(n_train, n_test)
+    # Models this small train as fast on one thread, and on a busy machine several
+    # threads fighting for the cores made a check five times slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_each(
+            builders,
+            known,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=epochs,
+            n_train=n_train,
+            n_test=n_test,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_each(
+    builders: dict[str, Any],
+    known: dict[str, Any] | None,
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
+    *,
+    epochs: int,
+    n_train: int,
+    n_test: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
     results: dict[str, Any] = {
         "epochs": epochs,
         "n_train": n_train,
