@@ -398,3 +398,19 @@ async def test_exercise_6_chart_is_in_view_at_100x30(
         chart = screen(app).query_one("#comparison .comparison-plot")
         assert all(row.part.passed for row in parts(app).values())
         assert chart.region.height >= 8 and chart.region.bottom <= app.size.height - 1
+
+
+async def test_a_value_the_form_cannot_show_is_kept_in_the_file(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 3)  # its solution writes the counts with parentheses
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        path.write_text(ex.solution, encoding="utf-8")  # saved from a shell
+        note = screen(app).query_one("#error-cnn_params", Static)
+        assert await wait_until(pilot, lambda: "kept as your file has it" in str(note.render()))
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+    assert path.read_text(encoding="utf-8") == ex.solution  # never written over

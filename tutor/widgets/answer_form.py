@@ -188,6 +188,9 @@ class AnswerForm(Vertical):
         self._show(self.file.seen)
         self.set_interval(POLL_S, self.follow_disk)
 
+    def _names(self) -> list[str]:
+        return [str(f["name"]) for f in self.fields]
+
     def _boxes(self) -> tuple[Any, ...]:
         return tuple(box.value for box in self.query("Input, Select"))  # type: ignore[attr-defined]
 
@@ -199,8 +202,16 @@ class AnswerForm(Vertical):
     def _show(self, source: str) -> None:
         self.file.seen = source
         self.clear()
-        self.fill(answer_values(source, (str(f["name"]) for f in self.fields)))
+        values = answer_values(source, self._names())
+        self.fill(values)
         self._shown = self._boxes()
+        for name in self._names():  # a value the box cannot show is kept, and said so
+            line = re.search(rf"^{re.escape(name)}\s*=\s*(.+?)\s*(#.*)?$", source, re.M)
+            if line and name not in values and line.group(1) != "None":
+                note = self.query_one(f"#error-{name}", Static)
+                note.update(f"kept as your file has it: {line.group(1)[:60]}")
+                note.set_class(True, "-value")
+                note.display = True
 
     def follow_disk(self) -> None:
         """Show a save made elsewhere; ask which to keep if the boxes changed too."""
@@ -224,7 +235,7 @@ class AnswerForm(Vertical):
         if which == DISK:
             self._show(self.file.read() or "")
         elif not self.invalid():
-            self._write(answer_source(self.starter, self.values()), force=True)
+            self._write(answer_source(self.file.read() or self.starter, self.values()), force=True)
 
     def source_to_check(self) -> str | None:
         """Write the boxes to the answer file and return its text; None if a box is invalid
@@ -237,7 +248,13 @@ class AnswerForm(Vertical):
             invalid[0].focus()
             self.notify("Fix the box marked in red first, then check again.", severity="warning")
             return None
-        source = answer_source(self.starter, self.values())
+        # The file is the truth: only the boxes the learner changed are written into it,
+        # so a line the form cannot show (written in another editor) is kept as it is.
+        shown = dict(zip(self._names(), self._shown, strict=False))
+        now = dict(zip(self._names(), self._boxes(), strict=False))
+        values = self.values()
+        edited = {name: values[name] for name in values if now.get(name) != shown.get(name)}
+        source = answer_source(self.file.seen, edited) if edited else self.file.seen
         if source != self.file.seen:
             self._write(source, force=False)  # refused over a newer save: then it asks
         return None if self._asking else source
