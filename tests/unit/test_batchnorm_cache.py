@@ -52,3 +52,12 @@ def test_kept_results_are_bounded_and_checked(tmp_path: Path) -> None:
     assert len(read_cache(tmp_path, "batchnorm")) == 8
     (tmp_path / "batchnorm.json").write_bytes(b"\xff{not json")
     assert read_cache(tmp_path, "batchnorm") == {}
+
+
+def test_the_starter_gets_one_diagnosis_not_two() -> None:
+    check = checker()
+    layers = [{"type": "Conv2d", "name": "conv1"}, {"type": "Conv2d", "name": "conv2"}]
+    part = check._judge_params(20_490, layers)
+    assert not part.passed and "affine" not in part.message and "20,586" in part.message
+    with_bn = [*layers, {"type": "BatchNorm2d", "name": "bn1"}, {"type": "BatchNorm2d"}]
+    assert "affine=False" in check._judge_params(20_490, with_bn).message
