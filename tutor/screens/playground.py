@@ -257,7 +257,10 @@ class PlaygroundScreen(Screen[None]):
         for error in report.errors:
             self.show_tab(CODE)
             training = self._kind == "train"
-            self.code_pane.explain(error, training=training, learner_lines=self._learner_lines)
+            lines = self._learner_lines
+            self.code_pane.explain(
+                error, training=training, learner_lines=lines, limit_s=RUN_TIMEOUT_S
+            )
         if report.evaluation is not None:
             self.show_tab(RESULTS)
             try:

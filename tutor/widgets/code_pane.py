@@ -86,7 +86,9 @@ class CodePane(Vertical):
             fix = "The sandbox that runs your code failed; run again."
             self.show_error({"kind": "sandbox", "message": str(error), "explanation": fix})
 
-    def explain(self, error: dict[str, Any], *, training: bool, learner_lines: int) -> None:
+    def explain(
+        self, error: dict[str, Any], *, training: bool, learner_lines: int, limit_s: float
+    ) -> None:
         """Show a run's error over the code and put the cursor on the line it points at
         (for a training run that failed in the harness: the line that makes `model`)."""
         line = error.get("line")
@@ -98,6 +100,13 @@ class CodePane(Vertical):
             where = " while training your model"
         else:
             line = None
+        if error.get("kind") == "timeout":  # said once, with what can be done here
+            error = {
+                **error,
+                "message": f"stopped: still running after the playground's limit of {limit_s:g} s",
+                "explanation": "Look for a loop that never ends, or train for fewer epochs or "
+                "on less data. From a shell, `cnn-tutor run FILE --timeout S` allows longer.",
+            }
         self.show_error(error, where)
         if line:
             self.point_at(line)
