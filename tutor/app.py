@@ -31,7 +31,9 @@ class CoursePlaces(Provider):
         places = [("Home: the course map", HOME)]
         places += [(f"Go to lesson {le.number}: {le.title}", le.key) for le in app.lessons]
         places += [(f"Go to exercise {ex.number}: {ex.title}", ex.key) for ex in app.exercises]
-        entries = [(text, partial(app.post_message, OpenPlace(place))) for text, place in places]
+        entries: list[tuple[str, Callable[[], object]]] = [
+            (text, partial(app.post_message, OpenPlace(place))) for text, place in places
+        ]
         entries.insert(1, ("Playground: try your own model", app.action_playground))
         return entries
 
@@ -75,9 +77,8 @@ class TutorApp(App[None]):
         except ContentError as exc:
             self.lessons, self.exercises = (), ()
             self.notices.append(f"The course content could not be read: {exc}")
-        self.places: dict[str, Lesson | Exercise] = {
-            item.key: item for item in (*self.lessons, *self.exercises)
-        }
+        items: list[Lesson | Exercise] = [*self.lessons, *self.exercises]
+        self.places: dict[str, Lesson | Exercise] = {item.key: item for item in items}
 
     def on_mount(self) -> None:
         for notice in self.notices:

@@ -74,7 +74,7 @@ class ShapeTraceTable(DataTable[str]):
 
     def add_shapes(self, events: list[dict[str, Any]]) -> None:
         """Add the rows of `shape` events, with the formula and field the events carry."""
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for event in events:
             if self.row_count + len(rows) >= MAX_ROWS:
                 break
