@@ -125,13 +125,7 @@ class TutorApp(App[None]):
         item = self.places.get(place)
         if item is None:
             place = HOME
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        screen = self._screen_for(item)
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        came_from = self.progress.last_screen
         try:
             with self.progress.changing():
                 if isinstance(item, Lesson):
@@ -143,12 +137,18 @@ class TutorApp(App[None]):
                 severity="error",
                 markup=False,
             )
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen = self._screen_for(item, came_from)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
-    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None]:
+    def _screen_for(self, item: Lesson | Exercise | None, came_from: str) -> Screen[None]:
         if isinstance(item, Lesson):
             return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
         if isinstance(item, Exercise):
-            came_from = self.progress.last_screen
             back = came_from if came_from.startswith("lesson-") else HOME
             return ExerciseScreen(
                 item, self.lessons, self.exercises, back, self.progress, self.sandboxes

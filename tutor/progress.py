@@ -222,8 +222,12 @@ class Progress:
         last_screen = data.get("last_screen", "home")
         if not isinstance(last_screen, str):
             raise DamagedProgress("'last_screen' is not a place name")
-        self.exercises = {str(k): ExerciseState.from_json(v) for k, v in exercises.items()}
-        self.lessons_read = set(lessons)
+        states = {str(k): ExerciseState.from_json(v) for k, v in exercises.items()}
+        # In place: screens keep references to these collections.
+        self.exercises.clear()
+        self.exercises.update(states)
+        self.lessons_read.clear()
+        self.lessons_read.update(lessons)
         self.last_screen = last_screen
 
     def _to_json(self) -> dict[str, Any]:
@@ -244,7 +248,9 @@ class Progress:
             where = f"it was moved to {aside.name}"
         except OSError:
             where = "it could not be moved aside"
-        self.lessons_read, self.exercises, self.last_screen = set(), {}, "home"
+        self.lessons_read.clear()
+        self.exercises.clear()
+        self.last_screen = "home"
         self.notice = (
             f"Your progress file was damaged ({reason}); {where} and the tutor started afresh."
         )
