@@ -164,10 +164,24 @@ def find_exercise(name: str) -> Exercise:
     raise ContentError(f"unknown exercise '{name}'; choose one of: {known}")
 
 
+def exercise_numbers() -> str:
+    """The span of exercise numbers for help texts ("1-8"), read from the course itself."""
+    try:
+        numbers = [ex.number for ex in load_exercises()]
+    except ContentError:
+        return "a number"
+    if not numbers:
+        return "a number"
+    low, high = min(numbers), max(numbers)
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def syntax_error(source: str, filename: str = "<code>") -> str | None:
     """A one-line description of a syntax error in `source`, or None if it parses."""
     try:
         ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return f"{filename}, line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    except ValueError:  # Python 3.11 says so for a NUL byte, later ones raise SyntaxError
+        return f"{filename}: it holds a NUL byte, so it is not Python source text"
     return None

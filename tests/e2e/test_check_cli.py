@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.course import find_exercise
+from tutor.course import find_exercise, load_exercises
 from tutor.paths import HOME_ENV
 
 CONTRACT_KEYS = ["exercise", "slug", "passed", "elapsed_s", "parts"]
@@ -87,11 +87,16 @@ def test_human_output_has_a_line_per_part_and_a_summary(tmp_path: Path, learner_
 
 
 def test_unknown_exercise_is_a_one_line_usage_error(learner_home: Path) -> None:
-    done = cli("check", "9", home=learner_home)
+    beyond = str(len(load_exercises()) + 1)  # one past the last exercise of the course
+    done = cli("check", beyond, home=learner_home)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "unknown exercise '9'" in lines[0] and "module-class" in lines[0]
+    assert (
+        len(lines) == 1
+        and f"unknown exercise '{beyond}'" in lines[0]
+        and "module-class" in lines[0]
+    )
     assert "Traceback" not in done.stderr
 
 

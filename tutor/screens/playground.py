@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
+from tutor import events
 from tutor.errors import UsageError
 from tutor.playground_harness import DEFAULT_EXAMPLE, prepare_data
 from tutor.sandbox.client import JobSpec, Sandbox
@@ -71,7 +71,7 @@ class PlaygroundScreen(Screen[None]):
         self.sub_title = f"Playground: {origin}"
         self.sandbox: Sandbox | None = None
         self._starting = asyncio.Lock()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[events.Event] = []
         self._runs = 0
         self._label = self._kind = ""
         self._learner_lines = 0
@@ -135,7 +135,7 @@ class PlaygroundScreen(Screen[None]):
                 self.sandbox = await self.sandboxes.take()
             await self.sandbox.start()
             self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
-            count = int(self.sandbox.info.get("cuda_devices") or 0)
+            count = self.sandbox.info.cuda_devices
             self.query_one(RunControls).show_devices(self.sandbox.cuda, count)
             return self.sandbox
 
@@ -269,5 +269,5 @@ class PlaygroundScreen(Screen[None]):
                 self.notify(f"The trained model's filters could not be saved: {exc}", markup=False)
         if report.done is not None:
             self.outcome = progress.finish_run(self._label, report.done)
-            elapsed = float(report.done.get("elapsed_s") or 0.0)
+            elapsed = report.done.elapsed_s
             self.tabs.end(f"-- {self._label}: {self.outcome} after {elapsed:.2f} s")

@@ -6,6 +6,7 @@ The file is kept in step with other editors the way an exercise's answer file is
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import TextArea
 
+from tutor import events
 from tutor.playground_harness import model_line
 from tutor.widgets.answer_editor import AnswerEditor
 from tutor.widgets.explanation_panel import ExplanationPanel
@@ -72,26 +74,27 @@ class CodePane(Vertical):
         editor.scroll_cursor_visible(center=True)
         editor.focus()
 
-    def show_error(self, error: dict[str, Any], where: str = "") -> None:
+    def show_error(self, error: events.Error, where: str = "") -> None:
         """Show an explanation over the code until the next run (`clear_error`)."""
         self.query_one(ExplanationPanel).show_error(error, where)
 
     def explain_start_failure(self, error: BaseException, usage: bool) -> None:
         """A run that could not start: bad data (or a device this machine lacks), or a
         sandbox that failed; said over the code until the next run."""
+        panel = self.query_one(ExplanationPanel)
         if usage:
             fix = "Mend the settings above (data: digits, csv:PATH or idx:DIR) and run again."
-            self.show_error({"kind": "settings", "message": str(error), "explanation": fix})
+            panel.show_problem("the run could not start", str(error), fix)
         else:
             fix = "The sandbox that runs your code failed; run again."
-            self.show_error({"kind": "sandbox", "message": str(error), "explanation": fix})
+            panel.show_problem("sandbox error", str(error), fix)
 
     def explain(
-        self, error: dict[str, Any], *, training: bool, learner_lines: int, limit_s: float
+        self, error: events.Error, *, training: bool, learner_lines: int, limit_s: float
     ) -> None:
         """Show a run's error over the code and put the cursor on the line it points at
         (for a training run that failed in the harness: the line that makes `model`)."""
-        line = error.get("line")
+        line = error.line
         where = ""
         if isinstance(line, int) and 0 < line <= learner_lines:
             where = f" at line {line}"
@@ -100,13 +103,13 @@ class CodePane(Vertical):
             where = " while training your model"
         else:
             line = None
-        if error.get("kind") == "timeout":  # said once, with what can be done here
-            error = {
-                **error,
-                "message": f"stopped: still running after the playground's limit of {limit_s:g} s",
-                "explanation": "Look for a loop that never ends, or train for fewer epochs or "
+        if error.kind == "timeout":  # said once, with what can be done here
+            error = dataclasses.replace(
+                error,
+                message=f"stopped: still running after the playground's limit of {limit_s:g} s",
+                explanation="Look for a loop that never ends, or train for fewer epochs or "
                 "on less data. From a shell, `cnn-tutor run FILE --timeout S` allows longer.",
-            }
+            )
         self.show_error(error, where)
         if line:
             self.point_at(line)

@@ -68,7 +68,7 @@ class ReceptiveFieldView(Picture):
         """Height (and width) of the map after `layer` layers of the stack."""
         side = SIDE
         for window in self.windows[:layer]:
-            side = conv_out(side, window.kernel, window.stride, window.padding)
+            side = conv_out(side, window.kernel, stride=window.stride, padding=window.padding)
         return side
 
     def fields(self) -> list[int]:

@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from tutor import events
+
 QUIET_S = 20.0  # a run silent this long is said to be so, with how to stop it
 
 
@@ -77,10 +79,10 @@ class RunProgress(Horizontal):
             f"{duration(left) if done else '?'} left"
         )
 
-    def finish_run(self, label: str, done: dict[str, Any]) -> str:
+    def finish_run(self, label: str, done: events.Done) -> str:
         """Say how the run `label` ended (its `done` event); its outcome: "ok" or "error"."""
-        if done.get("status") == "ok":
-            self.finish(f"✓ {label} finished on {done.get('device', 'cpu')}")
+        if done.status == "ok":
+            self.finish(f"✓ {label} finished on {done.device}")
             return "ok"
         self.finish(f"✗ {label} failed: the explanation is over the code")
         return "error"

@@ -14,22 +14,21 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, TabbedContent, TabPane
 
+from tutor import events
 from tutor.widgets.loss_plot import LossPlot
 from tutor.widgets.results_view import ResultsView
 from tutor.widgets.shape_trace import ShapeTrace
-
-Event = dict[str, Any]
 
 
 @dataclass
 class Reported:
     """What in a batch of events the screen acts on; the tabs drew the rest."""
 
-    errors: list[Event] = field(default_factory=list)
-    progress: Event | None = None  # the harness's latest progress
+    errors: list[events.Error] = field(default_factory=list)
+    progress: dict[str, Any] | None = None  # the harness's latest progress
     epoch: int | None = None  # a plain script's latest epoch, as the tracer counted
-    evaluation: Event | None = None
-    done: Event | None = None
+    evaluation: dict[str, Any] | None = None
+    done: events.Done | None = None
 
 
 CODE, TRACE, LOSS, OUTPUT, RESULTS = (
@@ -112,37 +111,34 @@ class RunTabs(Vertical):
         self.query_one(RunOutput).clear_output()
         self.query_one(LossPlot).start_series(label)
 
-    def apply(self, events: list[Event], script: bool) -> Reported:
+    def apply(self, found: list[events.Event], script: bool) -> Reported:
         """Draw a batch of events (a few widget updates, however many events)."""
-        self.events_seen += len(events)
-        shapes = [e for e in events if e.get("type") == "shape"]
+        self.events_seen += len(found)
+        shapes = [e for e in found if isinstance(e, events.Shape)]
         if shapes:
             self.query_one(ShapeTrace).add_shapes(shapes)
-        losses = [e for e in events if e.get("type") in ("loss", "epoch")]
+        losses = [e for e in found if isinstance(e, (events.Loss, events.Epoch))]
         if losses:
             self.query_one(LossPlot).add_events(losses)
-        text = "".join(
-            str(e.get("text", "")) for e in events if e.get("type") in ("stdout", "stderr")
-        )
+        text = "".join(e.text for e in found if isinstance(e, events.Output))
         if text:
             self.query_one(RunOutput).add_text(text)
         report = Reported()
-        steps = [e for e in events if e.get("type") == "result" and e.get("name") == "progress"]
-        epochs = [e for e in losses if e.get("type") == "epoch"]
+        steps = [e for e in found if isinstance(e, events.Result) and e.name == "progress"]
+        epochs = [e for e in losses if isinstance(e, events.Epoch)]
         if steps:
-            report.progress = steps[-1].get("data") or {}
+            data = steps[-1].data
+            report.progress = data if isinstance(data, dict) else {}
         elif script and epochs:
-            report.epoch = int(epochs[-1].get("epoch") or 0)
-        for event in events:
-            kind = event.get("type")
-            if kind == "error":
+            report.epoch = epochs[-1].epoch
+        for event in found:
+            if isinstance(event, events.Error):
                 report.errors.append(event)
-            elif kind == "result" and event.get("name") == "evaluation":
-                data = event.get("data")
-                if isinstance(data, dict):
-                    self.query_one(ResultsView).show_evaluation(data, self._label())
-                    report.evaluation = data
-            elif kind == "done":
+            elif isinstance(event, events.Result) and event.name == "evaluation":
+                if isinstance(event.data, dict):
+                    self.query_one(ResultsView).show_evaluation(event.data, self._label())
+                    report.evaluation = event.data
+            elif isinstance(event, events.Done):
                 report.done = event
         return report
 

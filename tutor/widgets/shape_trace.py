@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from tutor import events
 from tutor.shapes import parse_layer
 
 MAX_ROWS = 400
@@ -72,24 +73,24 @@ class ShapeTraceTable(DataTable[str]):
         self.clear()
         self.details = []
 
-    def add_shapes(self, events: list[dict[str, Any]]) -> None:
+    def add_shapes(self, shapes: list[events.Shape]) -> None:
         """Add the rows of `shape` events, with the formula and field the events carry."""
         rows: list[tuple[str, ...]] = []
-        for event in events:
+        for event in shapes:
             if self.row_count + len(rows) >= MAX_ROWS:
                 break
             rows.append(self._row(event))
         if rows:
             self.add_rows(rows)
 
-    def _row(self, event: dict[str, Any]) -> tuple[str, ...]:
-        depth = int(event.get("depth") or 0)
-        layer = str(event.get("layer") or event.get("module") or "?")
-        out = "FAILED" if event.get("failed") else shape_text(event.get("out"))
-        arithmetic = str(event.get("formula") or "")
-        field = field_text(event.get("rf"))
-        params = f"{int(event.get('params') or 0):,}"
-        said = [f"{event.get('module') or short_layer(layer)}: {layer}", f"output {out}"]
+    def _row(self, event: events.Shape) -> tuple[str, ...]:
+        depth = event.depth
+        layer = event.layer or event.module or "?"
+        out = "FAILED" if event.failed else shape_text(event.out)
+        arithmetic = event.formula or ""
+        field = field_text(event.rf)
+        params = f"{event.params:,}"
+        said = [f"{event.module or short_layer(layer)}: {layer}", f"output {out}"]
         if arithmetic:
             said.append(f"output size {arithmetic}")
         if field:
@@ -113,10 +114,10 @@ class ShapeTrace(Vertical):
         self.table.clear_trace()
         self.query_one("#pg-trace-detail", Static).update(HINT)
 
-    def add_shapes(self, events: list[dict[str, Any]]) -> None:
+    def add_shapes(self, shapes: list[events.Shape]) -> None:
         table = self.table
         first_new = table.row_count
-        table.add_shapes(events)
+        table.add_shapes(shapes)
         if first_new == 0 and table.row_count:
             # Start on the first row with arithmetic: the first conv or pool layer.
             with_formula = [i for i, d in enumerate(table.details) if "output size" in d]
