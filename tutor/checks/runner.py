@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutor.checks.curve_cache import keep_results, read_cache
 from tutor.checks.loader import check_params
 from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
 from tutor.course import syntax_error
@@ -44,10 +45,12 @@ async def check_answer(
     device: str = "auto",
     params: dict[str, Any] | None = None,
     limits: dict[str, float] | None = None,
+    cache_dir: Path | None = None,
 ) -> Verdict:
     """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
 
-    `limits` (timeout_s, memory_mb, disk_mb) overrides the exercise's own where given."""
+    `limits` (timeout_s, memory_mb, disk_mb) overrides the exercise's own where given;
+    `cache_dir` is where results the checker keeps between checks live (none if None)."""
     from tutor.sandbox.client import JobSpec
 
     started = time.perf_counter()
@@ -57,6 +60,9 @@ async def check_answer(
     chosen = check_params(ex)
     chosen.update(params or {})
     wanted = {**ex.limits, **{k: v for k, v in (limits or {}).items() if v is not None}}
+    kept = read_cache(cache_dir, ex.slug)
+    if kept:
+        chosen["cache"] = kept
     spec = JobSpec(
         source=source,
         filename=filename,
@@ -71,7 +77,9 @@ async def check_answer(
     if wanted.get("disk_mb"):
         spec.disk_mb = max(1, int(wanted["disk_mb"]))
     events = [event async for event in box.run(spec)]
-    return verdict_from_events(ex, events, time.perf_counter() - started)
+    verdict = verdict_from_events(ex, events, time.perf_counter() - started)
+    keep_results(cache_dir, ex.slug, (verdict.facts or {}).pop("cache_put", None))
+    return verdict
 
 
 async def check_once(
@@ -82,9 +90,17 @@ async def check_once(
     device: str = "auto",
     params: dict[str, Any] | None = None,
     limits: dict[str, float] | None = None,
+    cache_dir: Path | None = None,
 ) -> Verdict:
     """Check one answer on a sandbox of its own, started and stopped here."""
     async with sandbox_for(ex) as box:
         return await check_answer(
-            box, ex, source, filename=filename, device=device, params=params, limits=limits
+            box,
+            ex,
+            source,
+            filename=filename,
+            device=device,
+            params=params,
+            limits=limits,
+            cache_dir=cache_dir,
         )

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from tutor.checks.curve_cache import checks_cache
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.commands.check import (
     answer_path,
@@ -109,6 +110,7 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
                         filename=answer_filename(path),
                         device=args.device,
                         limits=job_limits(args),
+                        cache_dir=checks_cache(learner_home(args.home)),
                     )
                     if not args.json:
                         print(f"\n[{time.strftime('%H:%M:%S')}] ", end="")

@@ -49,6 +49,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 # The only variables a job sees from the tutor's environment (never a token or a path
 # into the learner's files); everything else is set here.
+LEAN_ENV = "CNN_TUTOR_LEAN_WORKER"  # "1": a one-shot worker (cold `check`, `run`)
+
 PASSED_THROUGH = (
     "LANG",
     "LC_ALL",
@@ -73,6 +75,8 @@ def worker_environment(source: dict[str, str], pythonpath: str) -> dict[str, str
     env["PYTHONPATH"] = pythonpath
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if source.get(LEAN_ENV) == "1":
+        env[LEAN_ENV] = "1"
     env.setdefault("LANG", "C.UTF-8")
     return env
 

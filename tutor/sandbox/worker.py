@@ -31,13 +31,17 @@ from tutor.events import ChannelError, Event
 from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
 from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
+from tutor.sandbox.jobenv import LEAN_ENV
 
 WATCH_INTERVAL_S = 0.05
 DISK_INTERVAL_S = 0.25
 
 
 def preload(with_torch: bool) -> events.Ready:
-    """Import what learner scripts use, once, so each forked job starts warm."""
+    """Import what learner scripts use, once, so each forked job starts warm.
+
+    A one-shot worker (LEAN_ENV set) imports only torch: its single job imports the rest
+    itself if it needs it, and pays for nothing it does not use."""
     ready = events.Ready(level="", pid=os.getpid())
     if not with_torch:
         return ready
@@ -48,14 +52,19 @@ def preload(with_torch: bool) -> events.Ready:
     import torch.nn.functional  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    lean = os.environ.get(LEAN_ENV) == "1"
     for name in (
-        "tutor.sandbox.trace",
-        "tutor.sandbox.explain",
-        "numpy",
-        "pandas",
-        "sklearn.model_selection",
-        "sklearn.metrics",
-        "plotext",
+        ()
+        if lean
+        else (
+            "tutor.sandbox.trace",
+            "tutor.sandbox.explain",
+            "numpy",
+            "pandas",
+            "sklearn.model_selection",
+            "sklearn.metrics",
+            "plotext",
+        )
     ):
         try:
             __import__(name)
@@ -65,7 +74,7 @@ def preload(with_torch: bool) -> events.Ready:
 
     # The first optimiser pulls in torch's lazy modules (about 1.7 s): pay that once here.
     probe = _torch.nn.Linear(1, 1)
-    for make in (_torch.optim.SGD, _torch.optim.Adam):
+    for make in () if lean else (_torch.optim.SGD, _torch.optim.Adam):
         make(probe.parameters(), lr=0.1).step()
     cuda, devices = False, 0
     try:

@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Markdown, OptionList, Static
 
 from tutor.course import Exercise, Lesson
-from tutor.messages import HOME, OpenPlace
+from tutor.messages import HOME, OpenPlace, OpenPlayground
 from tutor.paths import learner_home
 from tutor.screens.links import link_target
 from tutor.screens.toc import TocScreen
@@ -215,11 +215,10 @@ class LessonScreen(Screen[None]):
         if not self.lesson.examples:
             self.notify("This lesson has no Python example to run.")
         else:
-            from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
-
             origin = f"Lesson {self.lesson.number}: {self.lesson.title}"
-            example = PlaygroundScreen(self.lesson.examples[0], origin, f"{self.lesson.key}-1")
-            self.app.push_screen(example)
+            self.post_message(
+                OpenPlayground(self.lesson.examples[0], origin, f"{self.lesson.key}-1")
+            )
 
     def action_home(self) -> None:
         self.post_message(OpenPlace(HOME))
