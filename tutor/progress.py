@@ -69,6 +69,28 @@ class ExerciseState:
 
 
 @dataclass
+class Guess:
+    """The learner's answer to one inline prediction of a lesson."""
+
+    given: str
+    correct: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"given": self.given, "correct": self.correct}
+
+    @classmethod
+    def read_all(cls, data: Any) -> dict[str, Guess]:
+        """The recorded predictions; entries of the wrong form are skipped, not fatal."""
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(key): cls(str(value.get("given", ""))[:200], bool(value.get("correct")))
+            for key, value in data.items()
+            if isinstance(value, dict)
+        }
+
+
+@dataclass
 class Progress:
     """Everything the tutor remembers about one learner."""
 
@@ -77,6 +99,9 @@ class Progress:
     exercises: dict[str, ExerciseState] = field(default_factory=dict)
     last_screen: str = "home"
     notice: str | None = None
+    # Inline predictions answered in the lessons: "lesson-03-1" -> what was typed and
+    # whether it was right. Older state files have none; that reads as "none answered".
+    predictions: dict[str, Guess] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -109,6 +134,7 @@ class Progress:
                 str(k): ExerciseState.from_json(v) for k, v in data.get("exercises", {}).items()
             }
             progress.last_screen = str(data.get("last_screen", "home"))
+            progress.predictions = Guess.read_all(data.get("predictions"))
         except (ValueError, TypeError, AttributeError) as exc:
             aside = path.with_name(f"{STATE_FILE}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
             try:
@@ -129,6 +155,8 @@ class Progress:
             "exercises": {k: v.to_json() for k, v in sorted(self.exercises.items())},
             "last_screen": self.last_screen,
         }
+        if self.predictions:
+            data["predictions"] = {k: v.to_json() for k, v in sorted(self.predictions.items())}
         atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
 
     def exercise(self, slug: str) -> ExerciseState:
@@ -136,6 +164,9 @@ class Progress:
 
     def mark_read(self, lesson_key: str) -> None:
         self.lessons_read.add(lesson_key)
+
+    def record_prediction(self, key: str, given: str, correct: bool) -> None:
+        self.predictions[key] = Guess(given, correct)
 
     def record_check(self, slug: str, passed: bool) -> ExerciseState:
         state = self.exercise(slug)

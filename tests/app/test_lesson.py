@@ -13,7 +13,7 @@ from tutor.app import TutorApp
 from tutor.course import Exercise, Lesson
 from tutor.screens.exercise import ExerciseScreen
 from tutor.screens.home import HomeScreen
-from tutor.screens.lesson import LessonScreen, split_for_first_paint, split_pictures
+from tutor.screens.lesson import LessonScreen
 from tutor.screens.playground import PlaygroundScreen
 from tutor.screens.toc import TocScreen
 
@@ -21,23 +21,6 @@ from tutor.screens.toc import TocScreen
 def shown_lesson(app: TutorApp) -> int:
     assert isinstance(app.screen, LessonScreen), app.screen
     return app.screen.lesson.number
-
-
-async def test_the_whole_lesson_is_shown(
-    left_off_at: Callable[[str], TutorApp], lessons: tuple[Lesson, ...]
-) -> None:
-    lesson = max(lessons, key=lambda le: len(le.body))
-    app = left_off_at(lesson.key)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        parts = app.screen.query_one("#lesson-scroll").query_children(Markdown)
-        shown = [part.source for part in parts if part.id != "answer"]
-        written = [p for p in split_pictures(lesson.body) if isinstance(p, str) and p.strip()]
-        assert shown == written
-        await pilot.press("end")
-        await pilot.pause()
-        scroll = app.screen.query_one("#lesson-scroll")
-        assert scroll.scroll_y == scroll.max_scroll_y > 0
 
 
 async def test_n_p_and_arrows_move_between_lessons(app: TutorApp) -> None:
@@ -178,12 +161,3 @@ async def test_escape_and_h_go_home(app: TutorApp) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert len(app.screen_stack) == 2
-
-
-def test_the_first_screenful_is_cut_outside_code() -> None:
-    text = "# T\n\nintro\n\n```python\na = 1\n\nb = 2\n```\n\nafter\n\nend\n"
-    head, tail = split_for_first_paint(text, lines=5)
-    assert head + tail == text
-    assert head.count("```") == 2
-    assert tail == "after\n\nend\n"
-    assert split_for_first_paint(text, lines=100) == (text, "")
