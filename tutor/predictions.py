@@ -55,7 +55,7 @@ class Prediction:
     def kind(self) -> Kind:
         if self.choices:
             return "choice"
-        return "shape" if "," in self.answer else "number"
+        return "number" if _NUMBER_TEXT.match(self.answer.strip()) else "shape"
 
     @property
     def how_to_answer(self) -> str:
@@ -65,7 +65,7 @@ class Prediction:
             return f"Type {letters} (or the choice itself), then Enter."
         if self.kind == "shape":
             return "Type the shape as numbers separated by commas, e.g. 8, 16, 28, 28; then Enter."
-        return "Type a whole number (commas allowed, e.g. 1,024), then Enter."
+        return "Type a whole number (commas are fine), then Enter."
 
     @property
     def shown_answer(self) -> str:

@@ -27,7 +27,7 @@ EXPECTED = [
     (3, "count-parameters", 7, "numeric"),
     (4, "pooling-depth", 5, "numeric"),
     (5, "module-class", 11, "code"),
-    (6, "batchnorm", 10, "code"),
+    (6, "batchnorm", 11, "code"),
     (7, "receptive-field", 6, "numeric"),
     (8, "gpu-pipeline", 12, "code"),
 ]

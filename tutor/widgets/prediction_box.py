@@ -45,12 +45,14 @@ class PredictionBox(Vertical):
             self.prediction = prediction
             self.verdict = verdict
 
+    TITLE = "Predict, then see"
+
     verdict: reactive[Verdict | None] = reactive(None, init=False)
 
     def __init__(self, prediction: Prediction, verdict: Verdict | None = None) -> None:
         super().__init__(classes="lesson-prediction -open")
         self.prediction = prediction
-        self.border_title = "Predict, then see"
+        self.border_title = self.TITLE
         self._recorded = verdict
 
     def compose(self) -> ComposeResult:
@@ -66,6 +68,10 @@ class PredictionBox(Vertical):
         yield Static(prediction.how_to_answer, classes="predict-how", markup=False)
         yield Static("", classes="predict-verdict", markup=False)
         yield Markdown(prediction.reveal, classes="predict-reveal", open_links=False)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """While the answer is typed, the arrows move the cursor, not to the next lesson."""
+        return key in ("left", "right", "home", "end")
 
     def on_mount(self) -> None:
         if self._recorded is not None:
