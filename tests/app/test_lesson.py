@@ -435,15 +435,18 @@ async def test_every_block_of_every_lesson_is_on_screen(
     learner_home: Path, size: tuple[int, int]
 ) -> None:
     problems: list[str] = []
-    for lesson in load_lessons():
-        _home_with_every_prediction_answered(learner_home, lesson)
-        app = TutorApp(learner_home)
-        async with app.run_test(size=size) as pilot:
+    lessons = load_lessons()
+    _home_with_every_prediction_answered(learner_home, lessons[0])
+    app = TutorApp(learner_home)
+    async with app.run_test(size=size) as pilot:  # one app, lesson after lesson
+        for lesson in lessons:
+            app.go(lesson.key)
             await pilot.pause()
+            assert shown_lesson(app) == lesson.number
             screen = await read_the_whole_lesson(app, pilot)
-        expected = expected_of_lesson(lesson)
-        assert len(expected) > 20, f"{lesson.path.name}: the source reads as almost empty"
-        problems += [f"{lesson.path.name}: {p}" for p in missing_from(screen, expected)]
+            expected = expected_of_lesson(lesson)
+            assert len(expected) > 20, f"{lesson.path.name}: the source reads as almost empty"
+            problems += [f"{lesson.path.name}: {p}" for p in missing_from(screen, expected)]
     assert not problems, f"at {size[0]}x{size[1]}:\n" + "\n".join(problems)
 
 

@@ -107,8 +107,10 @@ class PredictionBox(Vertical):
         self.focus_next_away()
 
     def focus_next_away(self) -> None:
-        """Hand focus back to the lesson so the page keys work again."""
+        """Hand focus back to the lesson, so the page keys work again, and keep the verdict
+        and the start of the explanation in view."""
         scroll = self.screen.query("#lesson-scroll")
         if scroll:
-            scroll.first().focus()
-        self.call_after_refresh(self.scroll_visible, animate=False)
+            scroll.first().focus(scroll_visible=False)
+        line = self.query_one(".predict-verdict", Static)
+        self.call_after_refresh(line.scroll_visible, animate=False, top=True)
