@@ -19,6 +19,7 @@ import pytest_asyncio
 from tutor.checks import Verdict
 from tutor.checks.runner import check_answer
 from tutor.course import Exercise, load_exercises, syntax_error
+from tutor.events import Facts
 from tutor.sandbox.client import JobSpec, Sandbox
 
 EXPECTED = [
@@ -189,8 +190,8 @@ async def test_numeric_checks_never_import_torch(boxes: dict[str, Sandbox], slug
         + "    return facts\n"
     )
     spec = JobSpec(source=ex.solution, data=None, trace=False, check_source=spy, timeout_s=30)
-    events = [event async for event in boxes["numeric"].run(spec)]
-    facts = next(e["data"] for e in events if e["type"] == "facts")
+    found = [event async for event in boxes["numeric"].run(spec)]
+    facts = next(e.data for e in found if isinstance(e, Facts))
     assert facts["_heavy"] == []
 
 
