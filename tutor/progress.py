@@ -130,6 +130,28 @@ class ExerciseState:
 
 
 @dataclass
+class Guess:
+    """The learner's answer to one inline prediction of a lesson."""
+
+    given: str
+    correct: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"given": self.given, "correct": self.correct}
+
+    @classmethod
+    def read_all(cls, data: Any) -> dict[str, Guess]:
+        """The recorded predictions; entries of the wrong form are skipped, not fatal."""
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(key): cls(str(value.get("given", ""))[:200], bool(value.get("correct")))
+            for key, value in data.items()
+            if isinstance(value, dict)
+        }
+
+
+@dataclass
 class Progress:
     """Everything the tutor remembers about one learner."""
 
@@ -138,6 +160,9 @@ class Progress:
     exercises: dict[str, ExerciseState] = field(default_factory=dict)
     last_screen: str = "home"
     notice: str | None = None
+    # Inline predictions answered in the lessons: "lesson-03-1" -> what was typed and
+    # whether it was right. Older state files have none; that reads as "none answered".
+    predictions: dict[str, Guess] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -229,14 +254,19 @@ class Progress:
         self.lessons_read.clear()
         self.lessons_read.update(lessons)
         self.last_screen = last_screen
+        self.predictions.clear()
+        self.predictions.update(Guess.read_all(data.get("predictions")))
 
     def _to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": STATE_VERSION,
             "lessons_read": sorted(self.lessons_read),
             "exercises": {k: v.to_json() for k, v in sorted(self.exercises.items())},
             "last_screen": self.last_screen,
         }
+        if self.predictions:
+            data["predictions"] = {k: v.to_json() for k, v in sorted(self.predictions.items())}
+        return data
 
     def _write(self) -> None:
         atomic_write_text(self.path, json.dumps(self._to_json(), indent=2) + "\n")
@@ -250,6 +280,7 @@ class Progress:
             where = "it could not be moved aside"
         self.lessons_read.clear()
         self.exercises.clear()
+        self.predictions.clear()
         self.last_screen = "home"
         self.notice = (
             f"Your progress file was damaged ({reason}); {where} and the tutor started afresh."
@@ -261,6 +292,9 @@ class Progress:
 
     def mark_read(self, lesson_key: str) -> None:
         self.lessons_read.add(lesson_key)
+
+    def record_prediction(self, key: str, given: str, correct: bool) -> None:
+        self.predictions[key] = Guess(given, correct)
 
     def record_check(self, slug: str, passed: bool) -> ExerciseState:
         state = self.exercise(slug)
