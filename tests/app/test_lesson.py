@@ -222,26 +222,28 @@ async def test_a_recorded_prediction_stays_answered_and_leaves_the_course_map(
     prediction = lesson_predictions(lesson)[0]
     data = {"version": 1, "lessons_read": [lesson.key], "last_screen": "home"}
     (learner_home / "progress.json").write_text(json.dumps(data), encoding="utf-8")
-    async with TutorApp(learner_home).run_test(size=(80, 24)) as pilot:
+    app = TutorApp(learner_home)
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         course_map = app_text(pilot)
         assert f"{lesson.title}  ? 1 prediction open" in course_map
-        pilot.app.go(lesson.key)
+        app.go(lesson.key)
         await pilot.pause()
-        assert shown_lesson(pilot.app) == 3
+        assert shown_lesson(app) == 3
         await pilot.press("tab", *prediction.answer, "enter")
         await pilot.pause()
-        assert f"✓ You predicted {prediction.answer}: right." in await screen_text(pilot.app, pilot)
+        assert f"✓ You predicted {prediction.answer}: right." in await screen_text(app, pilot)
         await pilot.press("escape")
         await pilot.pause()
         assert "prediction open" not in app_text(pilot)
-    async with TutorApp(learner_home).run_test(size=(80, 24)) as pilot:
+    app = TutorApp(learner_home)
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        pilot.app.go(lesson.key)
+        app.go(lesson.key)
         await pilot.pause()
-        text = await screen_text(pilot.app, pilot)
+        text = await screen_text(app, pilot)
         assert f"✓ You predicted {prediction.answer}: right." in text
-        assert not pilot.app.screen.query_one(Input).display  # nothing left to type
+        assert not app.screen.query_one(Input).display  # nothing left to type
 
 
 def app_text(pilot: Pilot[None]) -> str:
