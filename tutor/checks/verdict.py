@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 PARSES = "parses"
 RUNS = "runs"
 CHECKER = "checker"
+# The referee's own verdict, where no part of the judge already names what it rejected.
+REFEREE = "referee"
+REFEREE_DISAGREES = (
+    "The tutor's own check of your model's weights and outputs did not agree with the "
+    "other parts; check that every layer you declare is used in forward, on the input."
+)
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,14 @@ def verdict_from_events(
     events: Iterable[dict[str, Any]],
     elapsed_s: float,
     judge: Any = None,
+    referee: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Turn one sandbox job's events into a verdict.
+    """Turn one sandbox job's events, and the referee's answer, into a verdict.
 
     A `facts` event is judged by the exercise's checker; an `error` event becomes a failing
-    `runs` (or `parses`, or `checker`) part that carries the sandbox's explanation.
+    `runs` (or `parses`, or `checker`) part that carries the sandbox's explanation. For an
+    exercise with a referee, the judge also gets the referee's findings (None when there
+    are none), and the verdict cannot pass unless the referee agrees.
     """
     facts: dict[str, Any] | None = None
     errors: list[dict[str, Any]] = []
@@ -150,5 +159,20 @@ def verdict_from_events(
         from tutor.checks.loader import load_check
 
         judge = load_check(ex).judge
-    parts = list(judge(facts))
+    if not ex.has_referee:
+        return make_verdict(ex, list(judge(facts)), elapsed_s, facts, text)
+    findings = (referee or {}).get("findings")
+    findings = findings if isinstance(findings, dict) else None
+    parts = list(judge(facts, findings))
+    if referee and referee.get("error"):
+        parts.append(
+            Part(
+                CHECKER,
+                False,
+                f"The tutor's referee could not check your answer ({referee['error']}); run "
+                "the check again, and report it if it keeps happening.",
+            )
+        )
+    elif not (findings and findings.get("agrees")) and all(p.passed for p in parts):
+        parts.append(Part(REFEREE, False, REFEREE_DISAGREES))
     return make_verdict(ex, parts, elapsed_s, facts, text)

@@ -21,6 +21,7 @@ import resource
 import selectors
 import shutil
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -144,6 +145,11 @@ def preload(with_torch: bool) -> dict[str, Any]:
     return info
 
 
+# A job forked ahead: keeper pid, its pipes, the `go` pipe, our end of the challenge socket
+# and the number of the job's end.
+Spare = tuple[int, dict[int, str], int, int, int]
+
+
 @dataclass
 class Job:
     """One running job, as the worker sees it."""
@@ -164,6 +170,8 @@ class Job:
     ended_at: float | None = None
     buffers: dict[int, bytes] = field(default_factory=dict)
     decoders: dict[str, Any] = field(default_factory=dict)
+    challenge: int | None = None  # the seed this job may ask for once, after its answer ran
+    challenge_fd: int | None = None
 
 
 class Worker:
@@ -179,7 +187,7 @@ class Worker:
         self.stdin_buf = b""
         self.queue: list[dict[str, Any]] = []
         self.running = True
-        self.spare: tuple[int, dict[int, str], int] | None = None
+        self.spare: Spare | None = None
         self.zombies: list[int] = []
 
     # -- output to the parent -------------------------------------------------------
@@ -204,6 +212,8 @@ class Worker:
             for key, _ in self.sel.select(timeout):
                 if key.data == "stdin":
                     self.read_stdin()
+                elif key.data == "challenge":
+                    self.answer_challenge(key.fd)
                 else:
                     self.read_pipe(key.fd, key.data)
             if self.job:
@@ -256,17 +266,22 @@ class Worker:
         spec["folder"] = str(folder)
         spare = self.spare or self.prepare_spare()
         self.spare = None
-        keeper, pipes, go = spare
+        keeper, pipes, go, asks, job_end = spare
+        spec["challenge_fd"] = job_end  # the number the job's end of the socket has there
         os.write(go, json.dumps(spec).encode())
         os.close(go)
         self.job = Job(msg["id"], spec, keeper, time.monotonic(), pipes, folder)
+        challenge = msg.get("challenge")
+        self.job.challenge = challenge if isinstance(challenge, int) else None
+        self.job.challenge_fd = asks
+        self.sel.register(asks, selectors.EVENT_READ, "challenge")
         for fd, name in pipes.items():
             self.sel.register(fd, selectors.EVENT_READ, name)
             self.job.buffers[fd] = b""
             if name != "events":
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
 
-    def prepare_spare(self) -> tuple[int, dict[int, str], int]:
+    def prepare_spare(self) -> Spare:
         """Fork the next job's processes ahead of time, so a job starts in milliseconds.
 
         Forking a process that holds torch costs several milliseconds, twice; done while
@@ -277,20 +292,22 @@ class Worker:
         ev_r, ev_w = os.pipe()
         ctl_r, ctl_w = os.pipe()
         go_r, go_w = os.pipe()
+        # One request for the challenge seed, answered once (see answer_challenge).
+        asks, answers = (s.detach() for s in socket.socketpair())
         keeper = os.fork()
         if keeper == 0:
             try:
-                for fd in (out_r, err_r, ev_r, ctl_r, go_w):
+                for fd in (out_r, err_r, ev_r, ctl_r, go_w, asks):
                     os.close(fd)
                 self.keep(out_w, err_w, ev_w, ctl_w, go_r)
             finally:
                 os._exit(70)
-        for fd in (out_w, err_w, ev_w, ctl_w, go_r):
+        for fd in (out_w, err_w, ev_w, ctl_w, go_r, answers):
             os.close(fd)
-        for fd in (out_r, err_r, ev_r, ctl_r):
+        for fd in (out_r, err_r, ev_r, ctl_r, asks):
             os.set_blocking(fd, False)
         pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
-        return keeper, pipes, go_w
+        return keeper, pipes, go_w, asks, answers
 
     def keep(self, out_w: int, err_w: int, ev_w: int, ctl_w: int, go_r: int) -> None:
         """In the keeper: make the namespaces, fork the job into them, report how it ended.
@@ -342,6 +359,31 @@ class Worker:
             ended["code"] = os.WEXITSTATUS(status)
         os.write(ctl_w, (json.dumps(ended) + "\n").encode())
         os._exit(0)
+
+    def answer_challenge(self, fd: int) -> None:
+        """Give the job its challenge seed on its first request; nothing after that."""
+        job = self.job
+        try:
+            asked = os.read(fd, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            asked = b""
+        if asked and job is not None and job.challenge_fd == fd and job.challenge is not None:
+            try:
+                os.write(fd, f"{job.challenge}\n".encode())
+            except OSError:
+                pass
+        self.close_challenge()
+
+    def close_challenge(self) -> None:
+        job = self.job
+        if job is None or job.challenge_fd is None:
+            return
+        self.sel.unregister(job.challenge_fd)
+        os.close(job.challenge_fd)
+        job.challenge_fd = None
+        job.challenge = None
 
     # -- reading a job's pipes --------------------------------------------------------------
     def read_pipe(self, fd: int, name: str) -> None:
@@ -528,6 +570,7 @@ class Worker:
             self.sel.unregister(fd)
             os.close(fd)
         job.pipes.clear()
+        self.close_challenge()
         status = 0
         try:
             pid, status = os.waitpid(job.keeper, os.WNOHANG)
@@ -626,6 +669,30 @@ class Worker:
             )
 
 
+def start_referee(fds: str, torch: bool) -> None:
+    """Fork the referee (tutor.checks.referee) with torch warm, before any job exists.
+
+    Its two pipes lead to the tutor; the worker closes its copies at once, so no job,
+    forked later from the worker, can reach them.
+    """
+    if not fds:
+        return
+    requests, answers = (int(fd) for fd in fds.split(","))
+    if torch and os.fork() == 0:
+        try:
+            die_with_parent()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
+            from tutor.checks.referee import serve
+
+            serve(requests, answers)
+        finally:
+            os._exit(0)
+    os.close(requests)
+    os.close(answers)
+
+
 def memory_of(pid: int) -> int:
     """A process's proportional share of memory (PSS), so pages shared with the worker count
     once across the job, not once per forked process; RSS where PSS is not available."""
@@ -658,6 +725,7 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--level", default="limits")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--referee", default="", help="REQUESTS,ANSWERS: the referee's pipes")
     args = parser.parse_args()
     die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
@@ -668,6 +736,7 @@ def main() -> None:
     except OSError:
         pass
     info = preload(args.torch)
+    start_referee(args.referee, info.get("torch") is not None)
     import gc
 
     gc.collect()
