@@ -57,17 +57,19 @@ ErrorKind = Literal[
     "sandbox",
     "cancelled",
 ]
+ERROR_KINDS: frozenset[str] = frozenset(typing.get_args(ErrorKind))
 Phase = Literal["setup", "learner", "probe"]
+
+
+# The start of the error message for a job that broke the rules of its event channel.
+CHANNEL_VIOLATION = "the script wrote to the tutor's channel"
 
 
 class ChannelError(ValueError):
     """A line on an event channel that is not a well-formed event (what is wrong, in words)."""
 
 
-_event = dataclass(frozen=True, slots=True, kw_only=True)
-
-
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Shape:
     """One traced module call: the row of the shape trace."""
 
@@ -87,7 +89,7 @@ class Shape:
     _optional: ClassVar[frozenset[str]] = frozenset({"failed", "formula", "rf"})
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Loss:
     """One captured (or reported) value of a loss, or of another named series."""
 
@@ -101,7 +103,7 @@ class Loss:
     _optional: ClassVar[frozenset[str]] = frozenset({"name", "root"})
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Epoch:
     """The exact mean loss of one pass over the data."""
 
@@ -114,7 +116,7 @@ class Epoch:
     _optional: ClassVar[frozenset[str]] = frozenset({"root"})
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Output:
     """Text the script printed, on its stdout or its stderr."""
 
@@ -122,7 +124,7 @@ class Output:
     text: str
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Error:
     """Why a job failed: the kind, the raw message, and an explanation in plain words."""
 
@@ -137,7 +139,7 @@ class Error:
     _optional: ClassVar[frozenset[str]] = frozenset({"phase"})
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Warning:  # noqa: A001 - the event's name in the contract
     """A likely bug in a run that did not fail (zero-grad, eval-mode, nan-loss, ...)."""
 
@@ -147,7 +149,7 @@ class Warning:  # noqa: A001 - the event's name in the contract
     line: int | None = None
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Note:
     """Something the learner should know about the run itself (e.g. loss steps thinned)."""
 
@@ -155,7 +157,7 @@ class Note:
     text: str
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Done:
     """The end of a job. Only the worker sends it; the status is the worker's own view."""
 
@@ -166,7 +168,7 @@ class Done:
     exit_code: int | None = None
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Facts:
     """What a checker's probe found in the answer's namespace (judged by the tutor)."""
 
@@ -174,7 +176,7 @@ class Facts:
     data: dict[str, Any]
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Result:
     """A named JSON value a script sends with ``cnntutor.result`` (the playground's harness)."""
 
@@ -183,7 +185,7 @@ class Result:
     data: Any = None
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ready:
     """The worker's first line: its isolation level and what it imported."""
 
@@ -195,7 +197,7 @@ class Ready:
     cuda_devices: int = 0
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SandboxInfo:
     """The first line of ``run --json``: which sandbox the script ran in."""
 
@@ -206,7 +208,7 @@ class SandboxInfo:
     cuda: bool = False
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Device:
     """Internal, job to worker: the device the job really got."""
 
@@ -214,7 +216,7 @@ class Device:
     device: str
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Inner:
     """Internal, keeper to worker: the pid of the job process."""
 
@@ -222,7 +224,7 @@ class Inner:
     pid: int
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Exited:
     """Internal, keeper to worker: how the job process ended (from waitpid)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NAMES = ('a', 'b', 'c', 'd')
+NAMES = ("a", "b", "c", "d")
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,11 @@ def _same_rows(xs: Any, ys: Any, X_t: Any, y_t: Any) -> bool:
 def _loader(evidence: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    xs, ys, sizes = evidence.get("batches_x"), evidence.get("batches_y"), evidence.get("batch_sizes")
+    xs, ys, sizes = (
+        evidence.get("batches_x"),
+        evidence.get("batches_y"),
+        evidence.get("batch_sizes"),
+    )
     if not isinstance(xs, torch.Tensor) or not isinstance(ys, torch.Tensor):
         return {"kind": "unchecked"}
     if not isinstance(sizes, list) or not sizes or not all(isinstance(s, int) for s in sizes):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NAMES = ('cnn_params', 'mlp_params', 'more_parameters', 'generalises_better')
+NAMES = ("cnn_params", "mlp_params", "more_parameters", "generalises_better")
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

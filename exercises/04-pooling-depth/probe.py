@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NAMES = ('max_pools', 'linear_in_features')
+NAMES = ("max_pools", "linear_in_features")
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-NAMES = ('receptive_field', 'covers_whole_image')
+NAMES = ("receptive_field", "covers_whole_image")
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

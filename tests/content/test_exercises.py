@@ -182,13 +182,13 @@ async def test_starter_and_solution_report_the_same_parts(
 async def test_numeric_checks_never_import_torch(boxes: dict[str, Sandbox], slug: str) -> None:
     ex = EXERCISES[slug]
     spy = (
-        ex.check_source
+        ex.probe_source
         + "\n\n_measured_probe = probe\n\n\ndef probe(ns, params):\n"
         + "    facts = _measured_probe(ns, params)\n    import sys\n"
         + "    facts['_heavy'] = [m for m in ('torch', 'numpy') if m in sys.modules]\n"
         + "    return facts\n"
     )
-    spec = JobSpec(source=ex.solution, data=None, trace=False, check_source=spy, timeout_s=30)
+    spec = JobSpec(source=ex.solution, data=None, trace=False, probe_source=spy, timeout_s=30)
     events = [event async for event in boxes["numeric"].run(spec)]
     facts = next(e["data"] for e in events if e["type"] == "facts")
     assert facts["_heavy"] == []

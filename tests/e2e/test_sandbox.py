@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e import scripts
+from tutor.events import to_json
 from tutor.sandbox.client import JobSpec, Sandbox
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -30,7 +31,8 @@ async def box():
 async def run(box: Sandbox, source: str, **options: Any) -> list[dict[str, Any]]:
     options.setdefault("data", None)
     options.setdefault("timeout_s", 60)
-    return [event async for event in box.run(JobSpec(source=source, **options))]
+    # As the events travel on the wire: the contract's JSON objects.
+    return [to_json(event) async for event in box.run(JobSpec(source=source, **options))]
 
 
 def the_error(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -291,7 +293,7 @@ async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
         async for event in box.run(
             JobSpec(source="import time\nprint('go', flush=True)\ntime.sleep(60)\n", data=None)
         ):
-            seen.append(event)
+            seen.append(to_json(event))
 
     task = asyncio.create_task(consume())
     while not any(e["type"] == "stdout" for e in seen):

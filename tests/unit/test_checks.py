@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+from tutor import events
 from tutor.checks import Part, Verdict, load_check, verdict_from_events, workspace_answer
 from tutor.checks.values import describe_value
 from tutor.course import find_exercise
 
 ROOT = Path(__file__).resolve().parents[2]
+DONE_OK = events.Done(status="ok", elapsed_s=0.1, device="cpu", exit_code=0)
+DONE_ERROR = events.Done(status="error", elapsed_s=0.1, device="cpu", exit_code=1)
 
 
 def judge(number: int, facts: dict[str, Any]) -> dict[str, Part]:
@@ -47,28 +50,43 @@ def test_verdict_json_is_exactly_the_contract_object() -> None:
 def test_facts_are_judged_and_pass_only_when_every_part_passes() -> None:
     ex = find_exercise("1")
     facts = plain(a=(16, 32, 32), b=(16, 28, 28), c=(16, 16, 16), d=(3, 16, 16))
-    events = [{"type": "facts", "data": facts}, {"type": "done", "status": "ok"}]
-    verdict = verdict_from_events(ex, events, 0.1)
+    verdict = verdict_from_events(ex, [events.Facts(data=facts), DONE_OK], 0.1)
     assert verdict.passed and len(verdict.parts) == 4
     facts["d"] = describe_value((16, 16, 16))
-    verdict = verdict_from_events(ex, [{"type": "facts", "data": facts}], 0.1)
+    verdict = verdict_from_events(ex, [events.Facts(data=facts), DONE_OK], 0.1)
     assert not verdict.passed and [p.id for p in verdict.failed] == ["d-pooling"]
+
+
+def test_facts_count_only_when_the_worker_says_the_job_ended_well() -> None:
+    ex = find_exercise("1")
+    facts = plain(a=(16, 32, 32), b=(16, 28, 28), c=(16, 16, 16), d=(3, 16, 16))
+    for ending in ([], [DONE_ERROR]):
+        verdict = verdict_from_events(ex, [events.Facts(data=facts), *ending], 0.1)
+        assert not verdict.passed and [p.id for p in verdict.parts] == ["checker"]
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [{"a": "not a description"}, {"a": {"kind": "tuple", "items": 7}}, {"a": [1, 2]}, {"b": None}],
+)
+def test_facts_a_judge_cannot_read_are_a_failing_checker_part(facts: dict) -> None:
+    verdict = verdict_from_events(find_exercise("1"), [events.Facts(data=facts), DONE_OK], 0.1)
+    assert not verdict.passed and verdict.failed
 
 
 def test_an_error_in_the_learners_code_is_a_failing_runs_part_with_the_explanation() -> None:
     ex = find_exercise("5")
-    events = [
-        {
-            "type": "error",
-            "kind": "shape",
-            "phase": "learner",
-            "message": "RuntimeError: mat1 and mat2 shapes cannot be multiplied",
-            "explanation": "The Linear layer fc expects 3136 inputs; fix in_features.",
-            "line": 12,
-        },
-        {"type": "done", "status": "error"},
+    found = [
+        events.error(
+            "shape",
+            "RuntimeError: mat1 and mat2 shapes cannot be multiplied",
+            "The Linear layer fc expects 3136 inputs; fix in_features.",
+            line=12,
+            phase="learner",
+        ),
+        DONE_ERROR,
     ]
-    verdict = verdict_from_events(ex, events, 0.2)
+    verdict = verdict_from_events(ex, found, 0.2)
     assert not verdict.passed
     [part] = verdict.parts
     assert part.id == "runs" and "line 12" in part.message and "in_features" in part.message
@@ -78,30 +96,29 @@ def test_an_error_in_the_learners_code_is_a_failing_runs_part_with_the_explanati
     ("kind", "lead"),
     [("timeout", "ran out of time"), ("memory", "ran out of memory"), ("crash", "crashed")],
 )
-def test_a_stopped_run_says_which_limit_stopped_it(kind: str, lead: str) -> None:
-    event = {"type": "error", "kind": kind, "phase": "learner", "message": "", "explanation": "x"}
+def test_a_stopped_run_says_which_limit_stopped_it(kind: events.ErrorKind, lead: str) -> None:
+    event = events.error(kind, "", "x", phase="learner")
     verdict = verdict_from_events(find_exercise("2"), [event], 1.0)
     assert verdict.parts[0].id == "runs" and lead in verdict.parts[0].message
 
 
 def test_a_syntax_error_event_is_the_parses_part() -> None:
-    event = {
-        "type": "error",
-        "kind": "exception",
-        "phase": "learner",
-        "line": 3,
-        "message": "SyntaxError: invalid syntax",
-        "explanation": "Python could not read it",
-    }
+    event = events.error(
+        "exception",
+        "SyntaxError: invalid syntax",
+        "Python could not read it",
+        line=3,
+        phase="learner",
+    )
     verdict = verdict_from_events(find_exercise("1"), [event], 0.0)
     assert [p.id for p in verdict.parts] == ["parses"] and "line 3" in verdict.parts[0].message
 
 
 def test_a_checker_failure_is_not_blamed_on_the_learner() -> None:
-    event = {"type": "error", "kind": "sandbox", "phase": "probe", "message": "KeyError: 'x'"}
+    event = events.error("sandbox", "KeyError: 'x'", phase="probe")
     verdict = verdict_from_events(find_exercise("1"), [event], 0.0)
     assert verdict.parts[0].id == "checker" and "not your mistake" in verdict.parts[0].message
-    verdict = verdict_from_events(find_exercise("1"), [{"type": "done", "status": "ok"}], 0.0)
+    verdict = verdict_from_events(find_exercise("1"), [DONE_OK], 0.0)
     assert verdict.parts[0].id == "checker" and not verdict.passed
 
 

@@ -13,6 +13,7 @@ import torch
 from torch.nn.modules.loss import _Loss
 from torch.utils.data.dataloader import DataLoader, _BaseDataLoaderIter
 
+from tutor.events import to_json
 from tutor.sandbox import report as report_module
 from tutor.sandbox import trace
 from tutor.sandbox.trace import Tracer
@@ -97,7 +98,7 @@ def events() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def tracer(events: list[dict[str, Any]]) -> Iterator[Tracer]:
-    tracer = Tracer(events.append, max_rate=0)
+    tracer = Tracer(lambda event: events.append(to_json(event)), max_rate=0)
     tracer.install()
     try:
         yield tracer
@@ -327,7 +328,7 @@ def test_each_model_gets_its_own_loss_series(tracer: Tracer, events: list) -> No
 
 
 def test_throttling_caps_the_event_rate(events: list) -> None:
-    tracer = Tracer(events.append)
+    tracer = Tracer(lambda event: events.append(to_json(event)))
     tracer.install()
     try:
         source = """
@@ -402,7 +403,7 @@ def test_uninstall_restores_everything(events: list) -> None:
         _BaseDataLoaderIter.__dict__["__next__"],
     )
     assert "__call__" not in _Loss.__dict__
-    tracer = Tracer(events.append)
+    tracer = Tracer(lambda event: events.append(to_json(event)))
     tracer.install()
     assert torch.nn.Module.__call__ is not saved[0]
     assert trace.active() is tracer

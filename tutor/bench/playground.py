@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textual.widgets import TabbedContent
 
+from tutor import events
 from tutor.app import TutorApp
 from tutor.screens.playground import PlaygroundScreen
 
@@ -50,8 +51,8 @@ async def _inject(screen: PlaygroundScreen) -> None:
     while True:
         for _ in range(INJECTED // 100):
             step += 1
-            screen._pending.append({"type": "loss", "value": 1.0 / step, "step": step})
-            screen._pending.append({"type": "stdout", "text": f"{step}\n"})
+            screen._pending.append(events.Loss(value=1.0 / step, step=step))
+            screen._pending.append(events.Output(type="stdout", text=f"{step}\n"))
         await asyncio.sleep(0.02)
 
 
@@ -61,7 +62,7 @@ async def _measure() -> tuple[list[float], list[float], float]:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = PlaygroundScreen(FLOOD, "the benchmark", "bench")
         await app.push_screen(screen)
-        while not (screen.sandbox and screen.sandbox.info):
+        while not (screen.sandbox and screen.sandbox.info.pid):
             await pilot.pause(0.1)
         tabs = screen.query_one(TabbedContent)
 

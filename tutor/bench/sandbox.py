@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tutor import events
 from tutor.sandbox.client import JobSpec, Sandbox
 
 IMPORTS = """\
@@ -88,8 +89,8 @@ async def _warm(rounds: int) -> dict[str, list[float] | str]:
         for _ in range(3):
             out = ""
             async for event in box.run(JobSpec(source=SCRIPT)):
-                if event["type"] == "stdout":
-                    out += event["text"]
+                if isinstance(event, events.Output) and event.type == "stdout":
+                    out += event.text
             traced.append(_seconds(out))
         level = box.level
     return {"spaced": spaced, "back": back_to_back, "traced": traced, "level": level}

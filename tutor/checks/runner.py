@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutor import events
 from tutor.checks.loader import check_params
 from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
 from tutor.course import syntax_error
@@ -73,12 +74,12 @@ async def check_answer(
     )
     referee_source = ex.referee_source
     seed = secrets.randbits(31) if referee_source is not None else None
-    events = [event async for event in box.run(spec, challenge=seed)]
+    stream = [event async for event in box.run(spec, challenge=seed)]
     answer: dict[str, Any] | None = None
-    if referee_source is not None and not any(e.get("type") == "error" for e in events):
+    if referee_source is not None and not any(isinstance(e, events.Error) for e in stream):
         evidence = box.job_file(EVIDENCE_FILE)
         answer = await box.referee(referee_source, seed, chosen, evidence)
-    return verdict_from_events(ex, events, time.perf_counter() - started, referee=answer)
+    return verdict_from_events(ex, stream, time.perf_counter() - started, referee=answer)
 
 
 async def check_once(

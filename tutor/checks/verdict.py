@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tutor import events
+from tutor.events import Event
+
 if TYPE_CHECKING:
     from tutor.course import Exercise
 
@@ -82,14 +85,20 @@ def parse_failure(ex: Exercise, detail: str, elapsed_s: float = 0.0) -> Verdict:
     return make_verdict(ex, [Part(PARSES, False, message)], elapsed_s)
 
 
-def error_part(event: dict[str, Any]) -> Part:
+def error_part(event: events.Error) -> Part:
     """A failing part for an `error` event: the sandbox's plain-words explanation, and where."""
-    kind = str(event.get("kind") or "exception")
-    phase = str(event.get("phase") or "learner")
-    message = str(event.get("message") or "").strip()
-    explanation = str(event.get("explanation") or "").strip()
-    line = event.get("line")
-    where = f" (line {line})" if isinstance(line, int) and phase == "learner" else ""
+    kind = event.kind
+    phase = event.phase or "learner"
+    message = event.message.strip()
+    explanation = event.explanation.strip()
+    line = event.line
+    where = f" (line {line})" if line is not None and phase == "learner" else ""
+    if kind == "sandbox" and message.startswith(events.CHANNEL_VIOLATION):
+        return Part(
+            RUNS,
+            False,
+            f"Your code was stopped: {message}. {explanation}".rstrip(),
+        )
     if phase in ("setup", "probe") or kind == "sandbox":
         text = explanation or message or "no details"
         return Part(
@@ -116,38 +125,38 @@ def error_part(event: dict[str, Any]) -> Part:
 
 def verdict_from_events(
     ex: Exercise,
-    events: Iterable[dict[str, Any]],
+    stream: Iterable[Event],
     elapsed_s: float,
     judge: Any = None,
     referee: dict[str, Any] | None = None,
 ) -> Verdict:
     """Turn one sandbox job's events, and the referee's answer, into a verdict.
 
-    A `facts` event is judged by the exercise's checker; an `error` event becomes a failing
-    `runs` (or `parses`, or `checker`) part that carries the sandbox's explanation. For an
-    exercise with a referee, the judge also gets the referee's findings (None when there
-    are none), and the verdict cannot pass unless the referee agrees.
+    The worker's `done` decides whether the job ran to a clean end; only then is a `facts`
+    event judged, by the exercise's checker, here outside the sandbox. An `error` event
+    becomes a failing `runs` (or `parses`, or `checker`) part with the sandbox's explanation.
+    Facts a judge cannot read are a failing `checker` part, never a crash. For an exercise
+    with a referee, the judge also gets the referee's findings (None when there are none),
+    and the verdict cannot pass unless the referee agrees.
     """
     facts: dict[str, Any] | None = None
-    errors: list[dict[str, Any]] = []
+    errors: list[events.Error] = []
     output: list[str] = []
-    done: dict[str, Any] | None = None
-    for event in events:
-        kind = event.get("type")
-        if kind == "facts":
-            data = event.get("data")
-            facts = data if isinstance(data, dict) else {}
-        elif kind == "error":
+    done: events.Done | None = None
+    for event in stream:
+        if isinstance(event, events.Facts):
+            facts = event.data
+        elif isinstance(event, events.Error):
             errors.append(event)
-        elif kind in ("stdout", "stderr"):
-            output.append(str(event.get("text", "")))
-        elif kind == "done":
+        elif isinstance(event, events.Output):
+            output.append(event.text)
+        elif isinstance(event, events.Done):
             done = event
     text = "".join(output)
     if errors:
         return make_verdict(ex, [error_part(errors[0])], elapsed_s, facts, text)
-    if facts is None:
-        status = (done or {}).get("status", "no result")
+    if facts is None or done is None or done.status != "ok":
+        status = done.status if done else "no result"
         part = Part(
             CHECKER,
             False,
@@ -159,11 +168,23 @@ def verdict_from_events(
         from tutor.checks.loader import load_check
 
         judge = load_check(ex).judge
-    if not ex.has_referee:
-        return make_verdict(ex, list(judge(facts)), elapsed_s, facts, text)
     findings = (referee or {}).get("findings")
     findings = findings if isinstance(findings, dict) else None
-    parts = list(judge(facts, findings))
+    try:
+        parts = list(judge(facts, findings) if ex.has_referee else judge(facts))
+        if not all(isinstance(p, Part) for p in parts):
+            raise TypeError("the judge returned something other than parts")
+    except Exception as exc:  # noqa: BLE001 - facts come from the answer's process
+        part = Part(
+            CHECKER,
+            False,
+            "The checker could not read what the check found in your answer "
+            f"({type(exc).__name__}: {str(exc)[:160]}). If your file runs on its own, make "
+            "sure it does not write to the tutor's channel or replace the checker's names.",
+        )
+        return make_verdict(ex, [part], elapsed_s, facts, text)
+    if not ex.has_referee:
+        return make_verdict(ex, parts, elapsed_s, facts, text)
     if referee and referee.get("error"):
         parts.append(
             Part(

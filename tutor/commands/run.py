@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from tutor import events
 from tutor.errors import UsageError
 from tutor.sandbox.client import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, JobSpec, Sandbox
 
@@ -32,14 +33,14 @@ def shape_text(shape: Any) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def trace_table(rows: list[dict[str, Any]]) -> str:
+def trace_table(rows: list[events.Shape]) -> str:
     """The per-layer shape trace as aligned text columns."""
     lines = [("layer", "input", "output", "params")]
     for row in rows:
-        name = "  " * int(row.get("depth", 0)) + str(row.get("layer", row.get("module", "?")))
-        ins = ", ".join(shape_text(s) for s in row.get("in") or [] if s is not None) or "-"
-        out = "FAILED" if row.get("failed") else shape_text(row.get("out"))
-        lines.append((name, ins, out, f"{int(row.get('params', 0)):,}"))
+        name = "  " * row.depth + (row.layer or row.module or "?")
+        ins = ", ".join(shape_text(s) for s in row.inputs if s is not None) or "-"
+        out = "FAILED" if row.failed else shape_text(row.out)
+        lines.append((name, ins, out, f"{row.params:,}"))
     widths = [min(48, max(len(line[i]) for line in lines)) for i in range(4)]
     text = []
     for i, line in enumerate(lines):
@@ -55,11 +56,11 @@ def trace_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(text)
 
 
-def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) -> str:
+def loss_chart(losses: list[events.Loss], width: int = 72, height: int = 16) -> str:
     """The captured losses as a plotext chart (text)."""
     import plotext as plt
 
-    points = [(e["step"], e["value"]) for e in losses if isinstance(e.get("value"), (int, float))]
+    points = [(e.step, e.value) for e in losses if math.isfinite(e.value)]
     if not points:
         return ""
     plt.clear_figure()
@@ -73,55 +74,45 @@ def loss_chart(losses: list[dict[str, Any]], width: int = 72, height: int = 16) 
 
 async def stream(args: argparse.Namespace, spec: JobSpec) -> int:
     as_json = args.json
-    rows: list[dict[str, Any]] = []
-    losses: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    done: dict[str, Any] = {}
+    rows: list[events.Shape] = []
+    losses: list[events.Loss] = []
+    errors: list[events.Error] = []
+    done: events.Done | None = None
     async with Sandbox(torch=True) as box:
         if as_json:
-            print(
-                json.dumps(
-                    {
-                        "type": "sandbox",
-                        "level": box.level,
-                        "note": box.note,
-                        "torch": box.info.get("torch"),
-                        "cuda": box.cuda,
-                    }
-                ),
-                flush=True,
+            info = events.SandboxInfo(
+                level=box.level, note=box.note, torch=box.info.torch, cuda=box.cuda
             )
+            print(events.dumps(info), flush=True)
         else:
             print(f"sandbox: {box.note}", file=sys.stderr)
         async for event in box.run(spec):
-            kind = event.get("type")
             if as_json:
-                print(json.dumps(event), flush=True)
-            elif kind == "stdout":
-                sys.stdout.write(event["text"])
-                sys.stdout.flush()
-            elif kind == "stderr":
-                sys.stderr.write(event["text"])
-                sys.stderr.flush()
-            if kind == "shape":
+                print(events.dumps(event), flush=True)
+            elif isinstance(event, events.Output):
+                stream = sys.stdout if event.type == "stdout" else sys.stderr
+                stream.write(event.text)
+                stream.flush()
+            if isinstance(event, events.Shape):
                 rows.append(event)
-            elif kind == "loss":
+            elif isinstance(event, events.Loss):
                 losses.append(event)
-            elif kind == "error":
+            elif isinstance(event, events.Error):
                 errors.append(event)
-            elif kind == "done":
+            elif isinstance(event, events.Done):
                 done = event
-    ok = done.get("status") == "ok"
+    # The worker's `done` is the only status there is; the client always ends with one.
+    ok = done is not None and done.status == "ok"
     if not as_json:
         summary(rows, losses, errors, done)
     return 0 if ok else 1
 
 
 def summary(
-    rows: list[dict[str, Any]],
-    losses: list[dict[str, Any]],
-    errors: list[dict[str, Any]],
-    done: dict[str, Any],
+    rows: list[events.Shape],
+    losses: list[events.Loss],
+    errors: list[events.Error],
+    done: events.Done | None,
 ) -> None:
     out = sys.stdout
     if rows:
@@ -130,17 +121,17 @@ def summary(
     if losses:
         out.write("\n" + loss_chart(losses) + "\n")
         last = losses[-1]
-        out.write(f"last loss {last['value']:.4f} at step {last['step']}\n")
-    elapsed = done.get("elapsed_s", 0.0)
-    if done.get("status") == "ok":
-        out.write(f"\n✓ finished in {elapsed:.2f} s on {done.get('device', 'cpu')}\n")
+        out.write(f"last loss {last.value:.4f} at step {last.step}\n")
+    elapsed = done.elapsed_s if done else 0.0
+    if done is not None and done.status == "ok":
+        out.write(f"\n✓ finished in {elapsed:.2f} s on {done.device}\n")
         return
     out.write(f"\n✗ failed after {elapsed:.2f} s\n")
     for error in errors:
-        where = f" (line {error['line']})" if error.get("line") else ""
-        out.write(f"  {error.get('kind', 'error')} error{where}: {error.get('message', '')}\n")
-        if error.get("explanation"):
-            out.write(f"  {error['explanation']}\n")
+        where = f" (line {error.line})" if error.line else ""
+        out.write(f"  {error.kind} error{where}: {error.message}\n")
+        if error.explanation:
+            out.write(f"  {error.explanation}\n")
     out.flush()
 
 

@@ -4,7 +4,7 @@ The CLI and the TUI both use it. No textual, no torch: the worker imports torch,
 
     async with Sandbox() as box:
         async for event in box.run(JobSpec(source=text)):
-            ...
+            ...   # a `tutor.events` event; the last one is always `Done`
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor import events
 from tutor.errors import UsageError
+from tutor.events import ChannelError, Event
 from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
 
 READY_TIMEOUT_S = 60.0
@@ -60,7 +62,7 @@ class Sandbox:
         self._hide = hide
         self._proc: asyncio.subprocess.Process | None = None
         self._root: Path | None = None
-        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[tuple[int | None, Event] | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
         self._stderr: asyncio.Task[None] | None = None
         self._stderr_tail = b""
@@ -70,7 +72,7 @@ class Sandbox:
         self._referee: tuple[int, int] | None = None  # (requests, answers): our ends
         self._referee_lock = asyncio.Lock()
         self._last_folder: Path | None = None
-        self.info: dict[str, Any] = {}
+        self.info = events.Ready(level="", pid=0)
         self.level = ""
         self.fallback = ""
 
@@ -83,7 +85,7 @@ class Sandbox:
 
     @property
     def cuda(self) -> bool:
-        return bool(self.info.get("cuda"))
+        return self.info.cuda
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
@@ -160,9 +162,13 @@ class Sandbox:
             await asyncio.sleep(0.05)
             tail = self._stderr_tail.decode(errors="replace").strip().splitlines()
             raise SandboxError(tail[-1] if tail else "the worker exited at start")
-        ready = json.loads(line)
+        try:
+            ready = events.decode(line, frozenset({"ready"}))
+        except ChannelError as exc:
+            raise SandboxError(f"the worker's first line was not its ready event: {exc}") from None
+        assert isinstance(ready, events.Ready)
         self.info = ready
-        self.level = ready.get("level", level)
+        self.level = ready.level or level
         self._reader = asyncio.create_task(self._read_events())
 
     async def _drain_stderr(self) -> None:
@@ -178,12 +184,12 @@ class Sandbox:
         while True:
             line = await self._proc.stdout.readline()
             if not line:
-                await self._events.put({"type": "_worker_gone"})
+                await self._events.put(None)  # the worker is gone
                 return
             try:
-                await self._events.put(json.loads(line))
-            except ValueError:
-                continue
+                await self._events.put(events.decode_job(line))
+            except ChannelError:
+                continue  # not a line of ours: the worker's own output is all checked events
 
     async def close(self) -> None:
         """Stop the worker and every job with it, and remove the job folders."""
@@ -219,9 +225,7 @@ class Sandbox:
         self._data_links.clear()
 
     # -- jobs -------------------------------------------------------------------------
-    async def run(
-        self, spec: JobSpec, *, challenge: int | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    async def run(self, spec: JobSpec, *, challenge: int | None = None) -> AsyncIterator[Event]:
         """Run one job; yield its events, the last being `done`.
 
         `challenge` is the seed the job's probe may ask the worker for, once, after the
@@ -235,7 +239,7 @@ class Sandbox:
             raise UsageError(f"unknown device '{spec.device}'; use auto, cpu or cuda")
         await self.start()
         if spec.device == "cuda" and not self.cuda:
-            found = f"torch {self.info.get('torch')}" if self.info.get("torch") else "no torch"
+            found = f"torch {self.info.torch}" if self.info.torch else "no torch"
             raise UsageError(
                 f"--device cuda was asked for, but no CUDA GPU is usable here ({found}, "
                 "torch.cuda.is_available() is False); use --device cpu or auto"
@@ -261,30 +265,22 @@ class Sandbox:
             raise SandboxError("the sandbox worker stopped; try again") from None
         try:
             while True:
-                event = await self._events.get()
-                if event.get("type") == "_worker_gone":
+                item = await self._events.get()
+                if item is None:
                     await self._teardown()
-                    yield {
-                        "type": "error",
-                        "kind": "sandbox",
-                        "message": "the sandbox worker died",
-                        "explanation": "The process that runs your code stopped unexpectedly; "
+                    yield events.error(
+                        "sandbox",
+                        "the sandbox worker died",
+                        "The process that runs your code stopped unexpectedly; "
                         "it will be restarted for the next run.",
-                        "line": None,
-                        "layer": None,
-                    }
-                    yield {
-                        "type": "done",
-                        "status": "error",
-                        "elapsed_s": 0.0,
-                        "device": spec.device,
-                    }
+                    )
+                    yield events.Done(status="error", elapsed_s=0.0, device=spec.device)
                     return
-                if event.get("job") != job_id:
+                job, event = item
+                if job != job_id:
                     continue
-                event.pop("job", None)
                 yield event
-                if event.get("type") == "done":
+                if isinstance(event, events.Done):
                     return
         finally:
             if self._current == job_id:
@@ -380,12 +376,10 @@ def default_hidden() -> list[str]:
     return hidden
 
 
-def run_job(
-    spec: JobSpec, *, torch: bool = True, isolation: str | None = None
-) -> list[dict[str, Any]]:
+def run_job(spec: JobSpec, *, torch: bool = True, isolation: str | None = None) -> list[Event]:
     """Run one job on a fresh sandbox and return all its events (for scripts and tests)."""
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[Event]:
         async with Sandbox(torch=torch, isolation=isolation) as box:
             return [event async for event in box.run(spec)]
 

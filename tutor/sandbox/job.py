@@ -8,22 +8,25 @@ their own pipes, so nothing the script prints can pass for an event.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import errno
 import faulthandler
-import json
 import linecache
-import math
 import os
 import resource
 import socket
 import sys
 import threading
 import traceback
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Emit = Callable[[dict[str, Any]], None]
+from tutor import events
+from tutor.events import Event
+
+Emit = Callable[[Event], None]
 
 # OS errors that mean the sandbox said no, with what to tell the learner.
 _DENIED = {
@@ -42,27 +45,12 @@ _DENIED = {
 }
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: send them as strings a person can read."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def make_emit(fd: int) -> Emit:
     """An emitter that writes one JSON line per event to `fd`, safe across threads."""
     lock = threading.Lock()
 
-    def emit(event: dict[str, Any]) -> None:
-        try:
-            line = json.dumps(event, allow_nan=False, default=str)
-        except ValueError:
-            line = json.dumps(_finite(event), default=str)
-        data = (line + "\n").encode()
+    def emit(event: Event) -> None:
+        data = events.encode(event)
         with lock:
             while data:
                 data = data[os.write(fd, data) :]
@@ -97,7 +85,7 @@ def resolve_device(requested: str, torch: bool) -> str:
     return "cpu"
 
 
-def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -> dict[str, Any]:
+def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -> events.Error:
     """The learner-facing explanation of `exc`, from the tracing toolkit when present."""
     denied = _denied(exc)
     if denied:
@@ -108,29 +96,27 @@ def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -
         layers = None  # type: ignore[assignment]  # a worker without torch: plain words only
     if layers is not None:
         try:
-            return dict(layers.explain(exc, tracer=tracer, source=source, filename=filename))
+            found = layers.explain(exc, tracer=tracer, source=source, filename=filename)
+            kind = found["kind"] if found["kind"] in events.ERROR_KINDS else "exception"
+            kind = typing.cast(events.ErrorKind, kind)
+            return events.error(
+                kind,
+                str(found["message"]),
+                str(found.get("explanation") or ""),
+                line=found.get("line"),
+                layer=found.get("layer"),
+            )
         except Exception:
             pass
     return plain_explanation(exc, filename)
 
 
-def _denied(exc: BaseException) -> dict[str, Any] | None:
+def _denied(exc: BaseException) -> events.Error | None:
     if isinstance(exc, OSError) and exc.errno in _DENIED:
-        return {
-            "kind": "sandbox",
-            "message": f"{type(exc).__name__}: {exc}",
-            "explanation": _DENIED[exc.errno],
-            "line": None,
-            "layer": None,
-        }
+        return events.error("sandbox", f"{type(exc).__name__}: {exc}", _DENIED[exc.errno])
     if isinstance(exc, OSError) and "network" in str(exc).lower():
-        return {
-            "kind": "sandbox",
-            "message": f"{type(exc).__name__}: {exc}",
-            "explanation": _DENIED[errno.ENETUNREACH],
-            "line": None,
-            "layer": None,
-        }
+        message = f"{type(exc).__name__}: {exc}"
+        return events.error("sandbox", message, _DENIED[errno.ENETUNREACH])
     return None
 
 
@@ -157,35 +143,29 @@ def print_learner_traceback(exc: BaseException, filename: str) -> None:
     sys.stderr.write("".join(line for line in lines if tracer_file not in line))
 
 
-def plain_explanation(exc: BaseException, filename: str) -> dict[str, Any]:
+def plain_explanation(exc: BaseException, filename: str) -> events.Error:
     line = learner_line(exc, filename)
     where = f" on line {line}" if line else ""
     if isinstance(exc, SyntaxError):
         text = f"Python could not read your code{where}, column {exc.offset}: {exc.msg}."
     elif isinstance(exc, MemoryError):
-        return {
-            "kind": "memory",
-            "message": "MemoryError",
-            "line": line,
-            "layer": None,
-            "explanation": "The script asked for more memory than the limit allows.",
-        }
+        return events.error(
+            "memory",
+            "MemoryError",
+            "The script asked for more memory than the limit allows.",
+            line=line,
+        )
     else:
         text = f"Your code raised {type(exc).__name__}{where}: {exc}"
-    return {
-        "kind": "exception",
-        "message": f"{type(exc).__name__}: {exc}",
-        "explanation": text,
-        "line": line,
-        "layer": None,
-    }
+    return events.error("exception", f"{type(exc).__name__}: {exc}", text, line=line)
 
 
-def _fix_sandbox_errors(error: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+def _fix_sandbox_errors(error: events.Error, exc: BaseException) -> events.Error:
     if isinstance(exc, KeyboardInterrupt):
-        error["explanation"] = (
-            "The script raised KeyboardInterrupt itself. Nothing was interrupted from outside; "
-            "remove the raise, or use Stop in the tutor to end a run."
+        return dataclasses.replace(
+            error,
+            explanation="The script raised KeyboardInterrupt itself. Nothing was interrupted "
+            "from outside; remove the raise, or use Stop in the tutor to end a run.",
         )
     return error
 
@@ -213,7 +193,7 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
 
     device = resolve_device(spec.get("device", "auto"), torch)
     spec["resolved_device"] = device
-    emit({"type": "_device", "device": device})
+    emit(events.Device(device=device))
     set_limits(spec, device)
 
     tracer = None
@@ -242,7 +222,7 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
     if not probe_source and isinstance(challenge_fd, int):
         _close(challenge_fd)  # a plain run has no challenge to ask for
     status = 0
-    phase = "setup"
+    phase: events.Phase = "setup"
     try:
         if probe_source:
             exec(compile(probe_source, "probe.py", "exec"), checker)
@@ -255,16 +235,14 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
         except SystemExit as stop:
             if stop.code not in (None, 0):
                 emit(
-                    {
-                        "type": "error",
-                        "kind": "exception",
-                        "phase": phase,
-                        "message": f"SystemExit: {stop.code}",
-                        "line": learner_line(stop, filename),
-                        "layer": None,
-                        "explanation": f"The script called sys.exit({stop.code!r}), which "
-                        "reports a failure. Use sys.exit() or sys.exit(0) to end successfully.",
-                    }
+                    events.error(
+                        "exception",
+                        f"SystemExit: {stop.code}",
+                        f"The script called sys.exit({stop.code!r}), which reports a failure. "
+                        "Use sys.exit() or sys.exit(0) to end successfully.",
+                        line=learner_line(stop, filename),
+                        phase="learner",
+                    )
                 )
                 return 1
         if probe_source and callable(checker.get("probe")):
@@ -274,25 +252,22 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
 
             evidence._challenge_fd = challenge_fd if isinstance(challenge_fd, int) else None
             facts = checker["probe"](namespace, params)
-            emit({"type": "facts", "data": facts})
+            emit(events.Facts(data=facts))
     except BaseException as exc:  # noqa: BLE001 - everything the learner raises is reported
         if phase == "setup" or phase == "probe":
             emit(
-                {
-                    "type": "error",
-                    "kind": "sandbox",
-                    "phase": phase,
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "line": None,
-                    "layer": None,
-                    "explanation": "The checker itself failed while "
+                events.error(
+                    "sandbox",
+                    f"{type(exc).__name__}: {exc}",
+                    "The checker itself failed while "
                     f"{'preparing' if phase == 'setup' else 'inspecting'} your answer: "
                     + "".join(traceback.format_exception_only(exc)).strip(),
-                }
+                    phase=phase,
+                )
             )
         else:
             error = _fix_sandbox_errors(explain_error(exc, tracer, source, filename), exc)
-            emit({"type": "error", "phase": phase, **error})
+            emit(dataclasses.replace(error, phase="learner"))
             print_learner_traceback(exc, filename)
         status = 1
     finally:

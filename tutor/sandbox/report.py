@@ -31,6 +31,7 @@ import numbers
 
 import torch
 
+from tutor import events
 from tutor.sandbox import trace
 
 __all__ = ["report", "result"]
@@ -69,4 +70,4 @@ def result(name: str, data: object) -> None:
     tracer = trace.active()
     if tracer is None:
         return
-    tracer._send({"type": "result", "name": str(name), "data": data})
+    tracer._send(events.Result(name=str(name), data=data))

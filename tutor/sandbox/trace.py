@@ -1,7 +1,7 @@
 """In-job instrumentation: per-layer shapes of each model's first forward pass, and losses.
 
 Runs only inside a sandbox job, installed before the learner's code so that the script
-needs no tutor imports. It emits JSON-ready dicts through the job's ``emit`` callable:
+needs no tutor imports. It emits `tutor.events` through the job's ``emit`` callable:
 
 ``shape``
     One event per module call of a model's first forward pass, in call order (a
@@ -57,7 +57,10 @@ import torch
 from torch.nn.modules.loss import _Loss
 from torch.utils.data.dataloader import DataLoader, _BaseDataLoaderIter
 
-Emit = Callable[[dict[str, Any]], None]
+from tutor import events
+from tutor.events import Event
+
+Emit = Callable[[Event], None]
 Shape = list[int] | None
 
 _ACTIVE: Tracer | None = None
@@ -123,21 +126,18 @@ class Row:
     failed: bool = False
     out_channels: int | None = None
 
-    def event(self) -> dict[str, Any]:
+    def event(self) -> events.Shape:
         """The ``shape`` event for this row."""
-        event: dict[str, Any] = {
-            "type": "shape",
-            "module": self.module,
-            "layer": self.layer,
-            "depth": self.depth,
-            "in": self.inputs,
-            "out": self.out if self.done else None,
-            "params": self.params,
-            "root": self.root,
-        }
-        if self.failed:
-            event["failed"] = True
-        return event
+        return events.Shape(
+            module=self.module,
+            layer=self.layer,
+            depth=self.depth,
+            inputs=self.inputs,
+            out=self.out if self.done else None,
+            params=self.params,
+            root=self.root,
+            failed=self.failed,
+        )
 
 
 @dataclass
@@ -558,28 +558,24 @@ class Tracer:
 
     def _send_loss(self, series: _Series, value: Any, step: int, epoch: int | None) -> None:
         number = float(value.item()) if isinstance(value, torch.Tensor) else float(value)
-        event: dict[str, Any] = {"type": "loss", "value": number, "step": step, "epoch": epoch}
-        if series.name != "loss":
-            event["name"] = series.name
-        if series.label is not None:
-            event["root"] = series.label
         series.sent += 1
-        self._send(event)
+        self._send(
+            events.Loss(value=number, step=step, epoch=epoch, name=series.name, root=series.label)
+        )
 
     def _close_epoch(self, series: _Series) -> None:
         if series.epoch is not None and series.epoch_steps and series.name == "loss":
             total = series.epoch_sum
             if isinstance(total, torch.Tensor):
                 total = total.item()
-            event: dict[str, Any] = {
-                "type": "epoch",
-                "epoch": series.epoch,
-                "mean_loss": float(total) / series.epoch_steps,
-                "steps": series.epoch_steps,
-            }
-            if series.label is not None:
-                event["root"] = series.label
-            self._send(event)
+            self._send(
+                events.Epoch(
+                    epoch=series.epoch,
+                    mean_loss=float(total) / series.epoch_steps,
+                    steps=series.epoch_steps,
+                    root=series.label,
+                )
+            )
         series.epoch, series.epoch_steps, series.epoch_sum = None, 0, None
 
     def flush(self) -> None:
@@ -624,7 +620,7 @@ class Tracer:
 
     # -- output -------------------------------------------------------------------------
 
-    def _send(self, event: dict[str, Any]) -> None:
+    def _send(self, event: Event) -> None:
         if os.getpid() != self._pid:
             return
         try:

@@ -1,115 +1,45 @@
 """The sandbox worker: imports torch once, then forks a fresh, contained child per job.
 
 Protocol, JSON lines. In on stdin: ``{"op": "run", "id": N, "spec": {...}}``,
-``{"op": "cancel", "id": N}``, ``{"op": "exit"}``. Out on stdout: ``{"type": "ready", ...}``
-once, then every job event tagged with ``"job": N``, ending with a ``done`` event.
+``{"op": "cancel", "id": N}``, ``{"op": "exit"}``. Out on stdout, as `tutor.events`: a
+``ready`` event once, then every job event tagged with ``"job": N``, ending with ``done``.
 
-Each job is two processes: a keeper that enters new user, process and network namespaces,
-and the job itself, which becomes process 1 of that namespace, so killing it takes every
-process the learner's code started with it. The worker enforces the wall-clock, memory,
-process-count and output limits and reports which one stopped a job.
+Each job is two processes (see `keeper`): a keeper in new namespaces, and the job itself.
+The worker reads the job's event channel through a bounded `ChannelReader`, enforces the
+wall-clock, memory, process-count and output limits (see `limits`), and decides the job's
+status alone, from how the keeper saw it end and the limits it enforced: nothing the job
+writes is taken as a status, and only the worker sends ``done``.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
-import ctypes
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-PR_SET_PDEATHSIG = 1
-NOBODY = 65534
+from tutor import events
+from tutor.events import ChannelError, Event
+from tutor.sandbox import keeper as keeping
+from tutor.sandbox import limits
+from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
+
 WATCH_INTERVAL_S = 0.05
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to kill this process when its parent goes."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def enter_namespaces() -> bool:
-    """Enter fresh user, pid and network namespaces; False where the kernel refuses."""
-    uid, gid = os.getuid(), os.getgid()
-    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET) != 0:
-        return False
-    try:  # keep our own ids inside, so files and messages look as usual
-        Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-    except OSError:
-        pass
-    return True
-
-
-def read_all(fd: int) -> bytes:
-    """Read a pipe to its end."""
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def drop_root() -> None:
-    """Run the job as `nobody` when the worker is root, so the process limit holds."""
-    if os.getuid() != 0:
-        return
-    try:
-        os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)
-    except OSError:
-        pass  # no CAP_SETUID: stay root, and rely on the worker's process count
-
-
-def limit_processes(max_procs: int) -> None:
-    """Cap the processes this user may start (the kernel ignores the cap for root)."""
-    if os.getuid() == 0:
-        return
-    mine = 0
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == os.getuid():
-                mine += 1
-        except OSError:
-            continue
-    cap = mine + max_procs + 16
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
-    except (ValueError, OSError):
-        pass
-
-
-def namespaces_work() -> bool:
-    """Try once, in a throwaway child, whether this kernel lets us make namespaces."""
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if enter_namespaces() else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def preload(with_torch: bool) -> dict[str, Any]:
+def preload(with_torch: bool) -> events.Ready:
     """Import what learner scripts use, once, so each forked job starts warm."""
-    info: dict[str, Any] = {"torch": None, "cuda": False, "cuda_devices": 0}
+    ready = events.Ready(level="", pid=os.getpid())
     if not with_torch:
-        return info
+        return ready
     # Ask NVML, not the CUDA driver: initialising CUDA here would break it in forked jobs.
     os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
     import torch as _torch
@@ -136,13 +66,15 @@ def preload(with_torch: bool) -> dict[str, Any]:
     probe = _torch.nn.Linear(1, 1)
     for make in (_torch.optim.SGD, _torch.optim.Adam):
         make(probe.parameters(), lr=0.1).step()
-    info["torch"] = _torch.__version__
+    cuda, devices = False, 0
     try:
-        info["cuda"] = bool(_torch.cuda.is_available())
-        info["cuda_devices"] = int(_torch.cuda.device_count()) if info["cuda"] else 0
+        cuda = bool(_torch.cuda.is_available())
+        devices = int(_torch.cuda.device_count()) if cuda else 0
     except Exception:  # a broken driver is the same as none, for our purposes
-        info["cuda"] = False
-    return info
+        cuda = False
+    return events.Ready(
+        level="", pid=os.getpid(), torch=_torch.__version__, cuda=cuda, cuda_devices=devices
+    )
 
 
 # A job forked ahead: keeper pid, its pipes, the `go` pipe, our end of the challenge socket
@@ -160,15 +92,17 @@ class Job:
     started: float
     pipes: dict[int, str]
     folder: Path
+    channel: ChannelReader
     inner: int | None = None
     ns: str | None = None
     out_bytes: int = 0
     stopped: str | None = None
+    violation: str = ""
+    explained: events.Error | None = None
     exit_code: int | None = None
     exit_signal: int | None = None
-    errored: bool = False
     ended_at: float | None = None
-    buffers: dict[int, bytes] = field(default_factory=dict)
+    control: bytes = b""
     decoders: dict[str, Any] = field(default_factory=dict)
     challenge: int | None = None  # the seed this job may ask for once, after its answer ran
     challenge_fd: int | None = None
@@ -177,36 +111,33 @@ class Job:
 class Worker:
     """The loop that runs jobs one at a time and watches their limits."""
 
-    def __init__(self, root: Path, level: str, namespaces: bool, info: dict[str, Any]) -> None:
+    def __init__(self, root: Path, level: str, namespaces: bool, ready: events.Ready) -> None:
         self.root = root
         self.level = level
         self.namespaces = namespaces
-        self.info = info
+        self.ready = ready
         self.job: Job | None = None
         self.sel = selectors.DefaultSelector()
         self.stdin_buf = b""
         self.queue: list[dict[str, Any]] = []
         self.running = True
-        self.spare: Spare | None = None
+        self.spare: keeping.Spare | None = None
         self.zombies: list[int] = []
 
     # -- output to the parent -------------------------------------------------------
-    def send(self, event: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(event) + "\n")
+    def send(self, event: Event, **tag: Any) -> None:
+        sys.stdout.write(events.dumps(event, **tag) + "\n")
         sys.stdout.flush()
 
-    def send_job(self, event: dict[str, Any]) -> None:
+    def send_job(self, event: Event) -> None:
         assert self.job is not None
-        event["job"] = self.job.id
-        if event.get("type") == "error":
-            self.job.errored = True
-        self.send(event)
+        self.send(event, job=self.job.id)
 
     # -- the loop -------------------------------------------------------------------
     def serve(self) -> None:
         os.set_blocking(0, False)
         self.sel.register(0, selectors.EVENT_READ, "stdin")
-        self.send({"type": "ready", "level": self.level, "pid": os.getpid(), **self.info})
+        self.send(self.ready)
         while self.running or self.job:
             timeout = WATCH_INTERVAL_S if self.job or self.zombies else None
             for key, _ in self.sel.select(timeout):
@@ -221,7 +152,7 @@ class Worker:
             if not self.job and self.queue:
                 self.start(self.queue.pop(0))
             elif not self.job and self.spare is None and self.running:
-                self.spare = self.prepare_spare()
+                self.spare = self.fork_spare()
             self.reap()
 
     def read_stdin(self) -> None:
@@ -255,110 +186,37 @@ class Worker:
                 self.stop("cancelled")
 
     # -- starting a job ---------------------------------------------------------------
+    def fork_spare(self) -> keeping.Spare:
+        return keeping.fork_keeper(self.level, self.namespaces, self.ready.torch is not None)
+
     def start(self, msg: dict[str, Any]) -> None:
         spec = msg["spec"]
         folder = self.root / "jobs" / str(msg["id"])
         shutil.rmtree(self.root / "jobs", ignore_errors=True)
         folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the job may run as `nobody` (see drop_root)
+        folder.chmod(0o777)  # the job may run as `nobody` (see keeper.drop_root)
         if spec.get("data_path"):
             (folder / "mnist_small.csv").symlink_to(spec["data_path"])
         spec["folder"] = str(folder)
-        spare = self.spare or self.prepare_spare()
+        spare = self.spare or self.fork_spare()
         self.spare = None
-        keeper, pipes, go, asks, job_end = spare
-        spec["challenge_fd"] = job_end  # the number the job's end of the socket has there
-        os.write(go, json.dumps(spec).encode())
-        os.close(go)
-        self.job = Job(msg["id"], spec, keeper, time.monotonic(), pipes, folder)
+        spec["challenge_fd"] = spare.job_end  # the number the job's end of the socket has
+        os.write(spare.go, json.dumps(spec).encode())
+        os.close(spare.go)
+        kinds = events.JOB_KINDS if spec.get("probe_source") else events.JOB_KINDS - {"facts"}
+        limit = int(spec.get("output_limit", 2_000_000))
+        channel = ChannelReader(max_bytes=limit * BYTES_PER_OUTPUT_BYTE, kinds=kinds)
+        self.job = Job(
+            msg["id"], spec, spare.keeper, time.monotonic(), spare.pipes, folder, channel
+        )
         challenge = msg.get("challenge")
         self.job.challenge = challenge if isinstance(challenge, int) else None
-        self.job.challenge_fd = asks
-        self.sel.register(asks, selectors.EVENT_READ, "challenge")
-        for fd, name in pipes.items():
+        self.job.challenge_fd = spare.asks
+        self.sel.register(spare.asks, selectors.EVENT_READ, "challenge")
+        for fd, name in spare.pipes.items():
             self.sel.register(fd, selectors.EVENT_READ, name)
-            self.job.buffers[fd] = b""
-            if name != "events":
+            if name in ("stdout", "stderr"):
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
-
-    def prepare_spare(self) -> Spare:
-        """Fork the next job's processes ahead of time, so a job starts in milliseconds.
-
-        Forking a process that holds torch costs several milliseconds, twice; done while
-        the worker is idle, the job then only waits for its spec on the `go` pipe.
-        """
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        ev_r, ev_w = os.pipe()
-        ctl_r, ctl_w = os.pipe()
-        go_r, go_w = os.pipe()
-        # One request for the challenge seed, answered once (see answer_challenge).
-        asks, answers = (s.detach() for s in socket.socketpair())
-        keeper = os.fork()
-        if keeper == 0:
-            try:
-                for fd in (out_r, err_r, ev_r, ctl_r, go_w, asks):
-                    os.close(fd)
-                self.keep(out_w, err_w, ev_w, ctl_w, go_r)
-            finally:
-                os._exit(70)
-        for fd in (out_w, err_w, ev_w, ctl_w, go_r, answers):
-            os.close(fd)
-        for fd in (out_r, err_r, ev_r, ctl_r, asks):
-            os.set_blocking(fd, False)
-        pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
-        return keeper, pipes, go_w, asks, answers
-
-    def keep(self, out_w: int, err_w: int, ev_w: int, ctl_w: int, go_r: int) -> None:
-        """In the keeper: make the namespaces, fork the job into them, report how it ended.
-
-        The job closes its own pipes before it exits, so the worker hears "done" without
-        waiting for the kernel to tear down a process that holds torch (milliseconds).
-        """
-        die_with_parent()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if self.level == "bubblewrap":
-            drop_root()
-        if self.namespaces:
-            self.namespaces = enter_namespaces()
-        inner = os.fork()
-        if inner == 0:
-            die_with_parent()
-            os.setsid()
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.close(ctl_w)
-            try:
-                spec = json.loads(read_all(go_r))
-                os.close(go_r)
-                limit_processes(int(spec.get("max_procs", 64)))
-                from tutor.sandbox.job import run_job
-
-                code = run_job(spec, ev_w, torch=self.info.get("torch") is not None)
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-                code = 70
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.write(ev_w, (json.dumps({"type": "_done", "code": code}) + "\n").encode())
-            for fd in (1, 2, ev_w, out_w, err_w):
-                os.close(fd)
-            os._exit(code)
-        for fd in (go_r, out_w, err_w, ev_w):
-            os.close(fd)
-        os.write(ctl_w, (json.dumps({"type": "_inner", "pid": inner}) + "\n").encode())
-        _, status = os.waitpid(inner, 0)
-        ended: dict[str, Any] = {"type": "_exit", "code": None, "signal": None}
-        if os.WIFSIGNALED(status):
-            ended["signal"] = os.WTERMSIG(status)
-        else:
-            ended["code"] = os.WEXITSTATUS(status)
-        os.write(ctl_w, (json.dumps(ended) + "\n").encode())
-        os._exit(0)
 
     def answer_challenge(self, fd: int) -> None:
         """Give the job its challenge seed on its first request; nothing after that."""
@@ -386,6 +244,13 @@ class Worker:
         job.challenge = None
 
     # -- reading a job's pipes --------------------------------------------------------------
+    def close_pipe(self, fd: int) -> None:
+        job = self.job
+        assert job is not None
+        self.sel.unregister(fd)
+        os.close(fd)
+        del job.pipes[fd]
+
     def read_pipe(self, fd: int, name: str) -> None:
         job = self.job
         if job is None:
@@ -395,31 +260,86 @@ class Worker:
         except BlockingIOError:
             return
         if not chunk:
-            self.sel.unregister(fd)
-            os.close(fd)
-            del job.pipes[fd]
+            self.close_pipe(fd)
             if name in ("stdout", "stderr"):
                 tail = job.decoders[name].decode(b"", final=True)
                 if tail:
-                    self.send_job({"type": name, "text": tail})
+                    self.send_job(output(name, tail))
+            elif name == "events" and not job.stopped:
+                try:
+                    job.channel.close()
+                except ChannelError as exc:
+                    self.violated(str(exc))
             self.maybe_finish()
             return
-        if name in ("events", "control"):
-            job.buffers[fd] += chunk
-            *lines, job.buffers[fd] = job.buffers[fd].split(b"\n")
-            for line in lines:
-                self.job_event(line, trusted=name == "control")
-            self.maybe_finish()
-            return
+        if name == "control":
+            self.read_control(chunk)
+        elif name == "events":
+            self.read_events(fd, chunk)
+        else:
+            self.read_output(name, chunk)
+
+    def read_output(self, name: str, chunk: bytes) -> None:
+        job = self.job
+        assert job is not None
         limit = int(job.spec.get("output_limit", 2_000_000))
         room = limit - job.out_bytes
         job.out_bytes += len(chunk)
         if room > 0:
             text = job.decoders[name].decode(chunk[:room])
             if text:
-                self.send_job({"type": name, "text": text})
+                self.send_job(output(name, text))
         if job.out_bytes > limit and not job.stopped:
             self.stop("output-limit")
+
+    def read_events(self, fd: int, chunk: bytes) -> None:
+        """The job's own channel: bounded, checked, passed on, never obeyed."""
+        job = self.job
+        assert job is not None
+        if job.stopped:
+            return  # the job is being killed: what it still says does not matter
+        try:
+            for event in job.channel.feed(chunk):
+                if isinstance(event, events.Device):
+                    job.spec["resolved_device"] = event.device
+                elif isinstance(event, events.Error):
+                    # An explanation, kept for the end: it is shown only if the job's process
+                    # really failed (a status the job claims is no status).
+                    job.explained = job.explained or event
+                else:
+                    self.send_job(event)
+        except ChannelError as exc:
+            self.violated(str(exc))
+            self.close_pipe(fd)
+
+    def read_control(self, chunk: bytes) -> None:
+        """The keeper's pipe (trusted): the job's pid, then how it ended."""
+        job = self.job
+        assert job is not None
+        job.control += chunk
+        *lines, job.control = job.control.split(b"\n")
+        for line in lines:
+            try:
+                event = events.decode(line, frozenset({"_inner", "_exit"}))
+            except ChannelError:
+                continue
+            if isinstance(event, events.Inner):
+                job.inner = event.pid
+                try:
+                    job.ns = os.readlink(f"/proc/{job.inner}/ns/pid") if self.namespaces else None
+                except OSError:
+                    job.ns = None
+            elif isinstance(event, events.Exited):
+                job.exit_code, job.exit_signal = event.code, event.signal
+        self.maybe_finish()
+
+    def violated(self, what: str) -> None:
+        """The job wrote something it may not on the channel: stop it and say so."""
+        job = self.job
+        assert job is not None
+        if not job.stopped:
+            job.violation = what
+            self.stop("channel")
 
     def reap(self) -> None:
         """Collect keepers that finished tearing down after their job was reported."""
@@ -440,56 +360,10 @@ class Worker:
         if not streams and (known or "control" not in job.pipes.values()):
             self.finish()
 
-    def job_event(self, line: bytes, *, trusted: bool = False) -> None:
-        """One event line: the keeper's (trusted) or the job's (passed on, never obeyed)."""
-        job = self.job
-        assert job is not None
-        try:
-            event = json.loads(line)
-        except ValueError:
-            return  # not ours: learner code scribbled on the event channel
-        if not isinstance(event, dict):
-            return
-        kind = event.get("type")
-        if trusted and kind == "_inner":
-            job.inner = int(event["pid"])
-            try:
-                job.ns = os.readlink(f"/proc/{job.inner}/ns/pid") if self.namespaces else None
-            except OSError:
-                job.ns = None
-        elif kind == "_device":
-            job.spec["resolved_device"] = event.get("device")
-        elif trusted and kind == "_exit":
-            job.exit_code, job.exit_signal = event["code"], event["signal"]
-        elif kind == "_done":
-            if job.exit_code is None and isinstance(event.get("code"), int):
-                job.exit_code = event["code"]
-        elif trusted:
-            return
-        else:
-            self.send_job(event)
-
     # -- limits ---------------------------------------------------------------------
     def members(self) -> list[int]:
-        """The processes of the running job: its namespace, or its session without one."""
         job = self.job
-        if job is None or job.inner is None:
-            return []
-        found = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                if job.ns is not None:
-                    if os.readlink(f"/proc/{entry}/ns/pid") == job.ns:
-                        found.append(int(entry))
-                else:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    if int(stat.rsplit(")", 1)[1].split()[3]) == job.inner:
-                        found.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                continue
-        return found
+        return limits.members(job.inner, job.ns) if job else []
 
     def watch(self) -> None:
         job = self.job
@@ -507,7 +381,7 @@ class Worker:
         if len(members) > int(spec.get("max_procs", 64)):
             self.stop("processes")
             return
-        if sum(map(memory_of, members)) > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
+        if sum(map(limits.memory_of, members)) > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
             self.stop("memory")
 
     def reap_stragglers(self, job: Job) -> None:
@@ -517,9 +391,7 @@ class Worker:
             job.ended_at = time.monotonic()
         elif time.monotonic() - job.ended_at > 1.0:
             for fd in list(job.pipes):
-                self.sel.unregister(fd)
-                os.close(fd)
-                del job.pipes[fd]
+                self.close_pipe(fd)
             self.finish()
 
     def stop(self, reason: str) -> None:
@@ -533,43 +405,15 @@ class Worker:
 
     def kill_all(self) -> None:
         job = self.job
-        if job is None:
-            return
-        if job.inner is None:
-            try:
-                os.kill(job.keeper, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            return
-        for _ in range(200):
-            targets = self.members()
-            if job.inner and job.inner not in targets:
-                targets.append(job.inner)
-            alive = False
-            for pid in targets:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    alive = True
-                except ProcessLookupError:
-                    pass
-            if job.inner:
-                try:
-                    os.killpg(job.inner, signal.SIGKILL)
-                    alive = True
-                except (ProcessLookupError, PermissionError):
-                    pass
-            if not alive or (job.ns is not None and job.inner):
-                break
-            time.sleep(0.005)
+        if job is not None:
+            limits.kill_job(job.keeper, job.inner, job.ns)
 
     # -- ending a job -----------------------------------------------------------------
     def finish(self) -> None:
         job = self.job
         assert job is not None
         for fd in list(job.pipes):
-            self.sel.unregister(fd)
-            os.close(fd)
-        job.pipes.clear()
+            self.close_pipe(fd)
         self.close_challenge()
         status = 0
         try:
@@ -582,91 +426,40 @@ class Worker:
             self.kill_all()
         if job.exit_code is None and job.exit_signal is None and os.WIFSIGNALED(status):
             job.exit_signal = os.WTERMSIG(status)
-        self.report_end(job)
+        failure = self.failure(job)
+        if failure is not None:
+            self.send_job(failure)
         self.send_job(
-            {
-                "type": "done",
-                "status": "error" if job.errored or job.stopped else "ok",
-                "elapsed_s": round(time.monotonic() - job.started, 3),
-                "device": job.spec.get("resolved_device", job.spec.get("device", "cpu")),
-                "exit_code": job.exit_code,
-            }
+            events.Done(
+                status="error" if failure is not None else "ok",
+                elapsed_s=round(time.monotonic() - job.started, 3),
+                device=str(job.spec.get("resolved_device", job.spec.get("device", "cpu"))),
+                exit_code=job.exit_code,
+            )
         )
         self.job = None
 
-    def report_end(self, job: Job) -> None:
-        """Send the error event for a job that a limit stopped or a signal killed."""
-        spec = job.spec
-        if job.stopped == "cancelled":
-            self.send_job(error("cancelled", "stopped on request", "The run was stopped."))
-        elif job.stopped == "timeout":
-            secs = spec.get("timeout_s", 120)
-            self.send_job(
-                error(
-                    "timeout",
-                    f"the script ran longer than {secs:g} s and was stopped",
-                    f"The script was still running after {secs:g} seconds, so the tutor "
-                    "stopped it. "
-                    "Look for a loop that never ends, or train on fewer examples or epochs; "
-                    "`--timeout S` gives it longer.",
-                )
+    def failure(self, job: Job) -> events.Error | None:
+        """The worker's own verdict on how the job ended: None for success, else its error.
+
+        A limit the worker enforced comes first, then a signal, then a failing exit status
+        (with the job's own explanation of it, if it sent one). Exit status 0, and nothing
+        stopped it, is success whatever the job wrote.
+        """
+        if job.stopped:
+            return limits.stopped_error(job.stopped, job.spec, job.violation)
+        if job.exit_signal:
+            return limits.ended_error(None, job.exit_signal)
+        if job.exit_code is None:
+            return events.error(
+                "crash",
+                "the sandbox could not tell how the script ended",
+                "The process that watched your script stopped before it could say how the "
+                "script ended; run it again, and report it if it keeps happening.",
             )
-        elif job.stopped == "memory":
-            mb = spec.get("memory_mb", 4096)
-            self.send_job(
-                error(
-                    "memory",
-                    f"the script used more than {mb} MB of memory and was stopped",
-                    f"The script grew past the {mb} MB memory limit. Use a smaller batch, "
-                    "a smaller model or fewer examples at once; `--memory MB` raises the limit.",
-                )
-            )
-        elif job.stopped == "processes":
-            n = spec.get("max_procs", 64)
-            self.send_job(
-                error(
-                    "sandbox",
-                    f"the script started more than {n} processes and was stopped",
-                    f"The script kept creating processes (more than {n}), so the sandbox "
-                    "stopped all of them. A training script needs none: remove the os.fork or "
-                    "subprocess calls, or set DataLoader num_workers=0.",
-                )
-            )
-        elif job.stopped == "output-limit":
-            limit = int(spec.get("output_limit", 2_000_000))
-            self.send_job(
-                error(
-                    "output-limit",
-                    f"the script printed more than {limit // 1000} kB",
-                    "The script printed so much that the tutor stopped it. Print a summary "
-                    "per epoch instead of a line per example.",
-                )
-            )
-        elif job.exit_signal:
-            name = signal.Signals(job.exit_signal).name if job.exit_signal < 65 else "?"
-            why = {
-                "SIGSEGV": "it touched memory it does not own (a segmentation fault), "
-                "usually a bug in native code called through ctypes or an extension",
-                "SIGKILL": "it was killed, perhaps by itself or by a process it signalled",
-                "SIGABRT": "native code aborted",
-            }.get(name, "it received a signal it did not handle")
-            self.send_job(
-                error(
-                    "crash",
-                    f"the script crashed: {name} (signal {job.exit_signal})",
-                    f"The Python process running your script died: {why}. The tutor is fine; "
-                    "read the output above for the last thing it did.",
-                )
-            )
-        elif not job.errored and job.exit_code not in (0, None):
-            self.send_job(
-                error(
-                    "crash",
-                    f"the script's process ended with status {job.exit_code}",
-                    "The process running your script ended abruptly (os._exit or a native "
-                    "library). The output above shows how far it got.",
-                )
-            )
+        if job.exit_code != 0:
+            return job.explained or limits.ended_error(job.exit_code, None)
+        return None
 
 
 def start_referee(fds: str, torch: bool) -> None:
@@ -680,7 +473,7 @@ def start_referee(fds: str, torch: bool) -> None:
     requests, answers = (int(fd) for fd in fds.split(","))
     if torch and os.fork() == 0:
         try:
-            die_with_parent()
+            keeping.die_with_parent()
             devnull = os.open(os.devnull, os.O_RDWR)
             os.dup2(devnull, 0)
             os.dup2(devnull, 1)
@@ -693,31 +486,8 @@ def start_referee(fds: str, torch: bool) -> None:
     os.close(answers)
 
 
-def memory_of(pid: int) -> int:
-    """A process's proportional share of memory (PSS), so pages shared with the worker count
-    once across the job, not once per forked process; RSS where PSS is not available."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def error(kind: str, message: str, explanation: str) -> dict[str, Any]:
-    return {
-        "type": "error",
-        "kind": kind,
-        "message": message,
-        "explanation": explanation,
-        "line": None,
-        "layer": None,
-    }
+def output(stream: str, text: str) -> events.Output:
+    return events.Output(type="stdout" if stream == "stdout" else "stderr", text=text)
 
 
 def main() -> None:
@@ -727,7 +497,7 @@ def main() -> None:
     parser.add_argument("--torch", action="store_true")
     parser.add_argument("--referee", default="", help="REQUESTS,ANSWERS: the referee's pipes")
     args = parser.parse_args()
-    die_with_parent()
+    keeping.die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
         sys.exit(0)  # the parent died before we could ask to die with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -735,15 +505,22 @@ def main() -> None:
         os.nice(-5)  # where allowed: the watcher should win the CPU from a runaway job
     except OSError:
         pass
-    info = preload(args.torch)
-    start_referee(args.referee, info.get("torch") is not None)
+    ready = preload(args.torch)
+    start_referee(args.referee, ready.torch is not None)
     import gc
 
     gc.collect()
     gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
-    namespaces = args.level != "limits" and namespaces_work()
+    namespaces = args.level != "limits" and keeping.namespaces_work()
     level = args.level if namespaces or args.level == "bubblewrap" else "limits"
-    Worker(Path(args.root), level, namespaces, info).serve()
+    ready = events.Ready(
+        level=level,
+        pid=ready.pid,
+        torch=ready.torch,
+        cuda=ready.cuda,
+        cuda_devices=ready.cuda_devices,
+    )
+    Worker(Path(args.root), level, namespaces, ready).serve()
 
 
 if __name__ == "__main__":

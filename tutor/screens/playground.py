@@ -24,6 +24,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from tutor import events
 from tutor.data import parse_spec
 from tutor.errors import UsageError
 from tutor.playground_harness import DEFAULT_EXAMPLE, model_line, train_source
@@ -83,7 +84,7 @@ class PlaygroundScreen(Screen[None]):
         self.sub_title = f"Playground: {origin}"
         self.sandbox: Sandbox | None = None
         self._starting = asyncio.Lock()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[events.Event] = []
         self._prepared: set[str] = set()
         self._runs = 0
         self._label = ""
@@ -166,7 +167,7 @@ class PlaygroundScreen(Screen[None]):
                 self.sandbox = Sandbox()
             await self.sandbox.start()
             self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
-            count = int(self.sandbox.info.get("cuda_devices") or 0)
+            count = self.sandbox.info.cuda_devices
             self.query_one(RunControls).show_devices(self.sandbox.cuda, count)
             return self.sandbox
 
@@ -313,32 +314,34 @@ class PlaygroundScreen(Screen[None]):
             if self.running:
                 progress.tick()
             return
-        events, self._pending = self._pending, []
-        self.events_seen += len(events)
-        shapes = [e for e in events if e.get("type") == "shape"]
+        found, self._pending = self._pending, []
+        self.events_seen += len(found)
+        shapes = [e for e in found if isinstance(e, events.Shape)]
         if shapes:
             self.query_one(ShapeTraceTable).add_shapes(shapes)
-        losses = [e for e in events if e.get("type") in ("loss", "epoch")]
+        losses = [e for e in found if isinstance(e, (events.Loss, events.Epoch))]
         if losses:
             self.query_one(LossPlot).add_events(losses)
-        self._write_output([e for e in events if e.get("type") in ("stdout", "stderr")])
-        steps = [e for e in events if e.get("type") == "result" and e.get("name") == "progress"]
+        self._write_output([e for e in found if isinstance(e, events.Output)])
+        steps = [e for e in found if isinstance(e, events.Result) and e.name == "progress"]
         if steps:
-            progress.update_progress(steps[-1]["data"])
-        elif self._kind == "script" and (epochs := [e for e in losses if e["type"] == "epoch"]):
-            progress.update_epoch(int(epochs[-1].get("epoch") or 0))
-        for event in events:
-            if event.get("type") == "error":
+            progress.update_progress(steps[-1].data)
+        elif self._kind == "script" and (
+            epochs := [e for e in losses if isinstance(e, events.Epoch)]
+        ):
+            progress.update_epoch(epochs[-1].epoch)
+        for event in found:
+            if isinstance(event, events.Error):
                 self._show_error(event)
-            elif event.get("type") == "result" and event.get("name") == "evaluation":
-                self._show_evaluation(event["data"])
-            elif event.get("type") == "done":
+            elif isinstance(event, events.Result) and event.name == "evaluation":
+                self._show_evaluation(event.data)
+            elif isinstance(event, events.Done):
                 self._finish(event)
 
-    def _write_output(self, events: list[dict[str, Any]]) -> None:
-        if not events:
+    def _write_output(self, output: list[events.Output]) -> None:
+        if not output:
             return
-        text = self._partial + "".join(str(e.get("text", "")) for e in events)
+        text = self._partial + "".join(e.text for e in output)
         *lines, self._partial = text.split("\n")
         log = self.query_one(RichLog)
         if len(lines) > log.max_lines:
@@ -346,9 +349,9 @@ class PlaygroundScreen(Screen[None]):
         if lines:
             log.write("\n".join(lines))
 
-    def _show_error(self, error: dict[str, Any]) -> None:
+    def _show_error(self, error: events.Error) -> None:
         pane = self.code_pane
-        line = error.get("line")
+        line = error.line
         where = ""
         if isinstance(line, int) and 0 < line <= self._learner_lines:
             where = f" at line {line}"
@@ -374,14 +377,14 @@ class PlaygroundScreen(Screen[None]):
             except OSError as exc:
                 self.notify(f"The trained model's filters could not be saved: {exc}", markup=False)
 
-    def _finish(self, done: dict[str, Any]) -> None:
+    def _finish(self, done: events.Done) -> None:
         if self._partial:
             self.query_one(RichLog).write(self._partial)
             self._partial = ""
-        elapsed = float(done.get("elapsed_s") or 0.0)
-        ok = done.get("status") == "ok"
+        elapsed = done.elapsed_s
+        ok = done.status == "ok"
         self.outcome = "ok" if ok else "error"
-        device = done.get("device", "cpu")
+        device = done.device
         self.query_one(RichLog).write(f"-- {self._label}: {self.outcome} after {elapsed:.2f} s")
         text = f"✓ {self._label} finished on {device}"
         failed = f"✗ {self._label} failed: the explanation is over the code"

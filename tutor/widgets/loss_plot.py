@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from textual_plotext import PlotextPlot
+
+from tutor import events
 
 MAX_POINTS = 400  # per series drawn; more are thinned evenly, the last always kept
 
@@ -21,17 +24,16 @@ class LossSeries:
     epoch_means: list[float] = field(default_factory=list)
     _epoch_end: int = 0
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: events.Loss | events.Epoch) -> None:
         """Take one `loss` or `epoch` event (other value names are not losses and are skipped)."""
-        if event.get("type") == "epoch":
-            mean = event.get("mean_loss")
-            if isinstance(mean, (int, float)):
-                self._epoch_end += int(event.get("steps") or 0)
+        if isinstance(event, events.Epoch):
+            if math.isfinite(event.mean_loss):
+                self._epoch_end += event.steps
                 self.epoch_steps.append(self._epoch_end)
-                self.epoch_means.append(float(mean))
-        elif event.get("name", "loss") == "loss" and isinstance(event.get("value"), (int, float)):
-            self.steps.append(int(event.get("step") or len(self.steps) + 1))
-            self.values.append(float(event["value"]))
+                self.epoch_means.append(event.mean_loss)
+        elif event.name == "loss" and math.isfinite(event.value):
+            self.steps.append(event.step or len(self.steps) + 1)
+            self.values.append(event.value)
 
 
 def thinned(xs: list[int], ys: list[float]) -> tuple[list[int], list[float]]:
@@ -59,11 +61,11 @@ class LossPlot(PlotextPlot):
         self.series.append(LossSeries(label))
         self._dirty = True
 
-    def add_events(self, events: list[dict[str, Any]]) -> None:
+    def add_events(self, found: list[events.Loss | events.Epoch]) -> None:
         """Add `loss` and `epoch` events to the newest series."""
         if not self.series:
             self.start_series("run")
-        for event in events:
+        for event in found:
             self.series[-1].add(event)
         self._dirty = True
 

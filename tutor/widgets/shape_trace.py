@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from tutor import events
 from tutor.shapes import Field, formula, parse_layer
 
 MAX_ROWS = 400
@@ -55,30 +56,30 @@ class ShapeTraceTable(DataTable[str]):
         self.clear()
         self._field = Field()
 
-    def add_shapes(self, events: list[dict[str, Any]]) -> None:
+    def add_shapes(self, shapes: list[events.Shape]) -> None:
         """Add the rows of `shape` events, arithmetic and receptive field filled in."""
         rows = []
-        for event in events:
+        for event in shapes:
             if self.row_count + len(rows) >= MAX_ROWS:
                 break
             rows.append(self._row(event))
         if rows:
             self.add_rows(rows)
 
-    def _row(self, event: dict[str, Any]) -> tuple[str, ...]:
-        depth = int(event.get("depth") or 0)
+    def _row(self, event: events.Shape) -> tuple[str, ...]:
+        depth = event.depth
         if depth == 0:
             self._field = Field()  # a new model: its receptive field starts at one pixel
-        layer = str(event.get("layer") or event.get("module") or "?")
+        layer = event.layer or event.module or "?"
         name = "  " * depth + short_layer(layer)
-        out = "FAILED" if event.get("failed") else shape_text(event.get("out"))
+        out = "FAILED" if event.failed else shape_text(event.out)
         arithmetic = field = ""
         window = parse_layer(layer)
-        inputs = event.get("in") or []
+        inputs = event.inputs
         first = inputs[0] if inputs else None
         if window is not None and isinstance(first, list) and len(first) in (3, 4):
             arithmetic = formula(int(first[-2]), window.kernel, window.stride, window.padding)
             self._field = self._field.through(window)
             side = self._field.size
             field = f"{side}×{side} px (step {self._field.jump})"
-        return (name, out, f"{int(event.get('params') or 0):,}", arithmetic, field)
+        return (name, out, f"{event.params:,}", arithmetic, field)
