@@ -457,13 +457,16 @@ def referee_outputs_part(pid: str, name: str, findings: dict[str, Any] | None) -
             f"({findings['variant']}): a layer is computed, or declared, but its result "
             "does not feed the output. Pass each layer's output on to the next.",
         )
-    wrong = ", ".join(sorted(m for m, ok in same.items() if not ok)) or "all"
+    wrong = " and ".join(
+        sorted({"train" if m == "train" else "eval" for m, ok in same.items() if not ok})
+    )
     return Part(
         pid,
         False,
         f"With the same weights, `{name}`'s outputs differ from the model the exercise asks "
-        f"for ({wrong} mode): a declared layer does not feed the output, or forward does "
-        "something else on the way. Check that each layer's result is what the next one gets.",
+        f"for (in {wrong or 'every'} mode): a declared layer does not feed the output, or "
+        "forward does something else on the way. Check that each layer's result is what the "
+        "next one gets.",
     )
 
 

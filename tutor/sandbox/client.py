@@ -210,6 +210,11 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             await self._proc.wait()
+        # Processes forked by the worker (a spare job, the referee) may hold its pipes for a
+        # moment after it is gone: let them close, so no transport outlives the event loop.
+        pending = [t for t in (self._reader, self._stderr) if t is not None and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
         for task in (self._reader, self._stderr):
             if task is not None:
                 task.cancel()
@@ -365,10 +370,11 @@ class Sandbox:
 
 
 def default_hidden() -> list[str]:
-    """Folders a job must not see: the user's home and the learner's tutor folder."""
-    from tutor.paths import learner_home
+    """Folders a job must not see: the user's home, the learner's tutor folder, and the
+    exercises (their judges, referees and solutions), in the checkout or the package."""
+    from tutor.paths import exercises_dir, learner_home
 
-    hidden = [os.path.expanduser("~")]
+    hidden = [os.path.expanduser("~"), str(exercises_dir())]
     try:
         hidden.append(str(learner_home()))
     except Exception:

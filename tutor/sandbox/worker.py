@@ -475,8 +475,8 @@ def start_referee(fds: str, torch: bool) -> None:
         try:
             keeping.die_with_parent()
             devnull = os.open(os.devnull, os.O_RDWR)
-            os.dup2(devnull, 0)
-            os.dup2(devnull, 1)
+            for fd in (0, 1, 2):  # the worker's pipes to the tutor are not the referee's
+                os.dup2(devnull, fd)
             from tutor.checks.referee import serve
 
             serve(requests, answers)
