@@ -17,36 +17,34 @@ PLAIN = "SimpleCNN"
 BATCH = (8, 1, 28, 28)
 
 
-def _reference_plain() -> Any:
-    import torch
+def _without_batchnorm(cls: Any) -> Any:
+    """A builder of the learner's own SimpleCNNBN with every BatchNorm taken out.
+
+    The plain baseline when the learner's SimpleCNN does not run: the same model without
+    BatchNorm, so the comparison needs no model of the tutor's inside the sandbox.
+    """
     import torch.nn as nn
 
-    class ReferenceSimpleCNN(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
-            self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
-            self.relu = nn.ReLU()
-            self.pool = nn.MaxPool2d(2)
-            self.fc = nn.Linear(32 * 7 * 7, 10)
+    def build() -> Any:
+        model = cls()
+        for module in list(model.modules()):
+            for name, child in list(module.named_children()):
+                if isinstance(child, nn.modules.batchnorm._BatchNorm):
+                    setattr(module, name, nn.Identity())
+        return model
 
-        def forward(self, x: Any) -> Any:
-            x = self.pool(self.relu(self.conv1(x)))
-            x = self.pool(self.relu(self.conv2(x)))
-            return self.fc(torch.flatten(x, start_dim=1))
-
-    return ReferenceSimpleCNN
+    return build
 
 
 def _plain_class(ns: dict[str, Any]) -> tuple[Any, str]:
-    """The learner's SimpleCNN if it builds and gives (8, 10); else the reference."""
+    """The learner's SimpleCNN if it builds and gives (8, 10); else SimpleCNNBN without BN."""
     from tutor.checks.probes import class_facts, construct, forward_facts
 
     if class_facts(ns, PLAIN)["kind"] == "module":
         model, error = construct(ns[PLAIN])
         if model is not None and forward_facts(model, BATCH).get("output") == [BATCH[0], 10]:
             return ns[PLAIN], "yours"
-    return _reference_plain(), "reference"
+    return _without_batchnorm(ns[NAME]), "reference"
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
