@@ -25,6 +25,17 @@ def judge(facts: dict[str, Any], referee: dict[str, Any] | None = None) -> list[
     simulated = facts.get("accelerator") == "simulated"
     gpu = "the (simulated) GPU" if simulated else "the GPU"
     found = referee or {}
+    tampered = facts.get("tampered")
+    if tampered:
+        device_parts = ("device", "model-device", "batch-device", "mean-loss", "predict")
+        untrusted = f"Not checked: {tampered}. Leave torch and torch.cuda as they are."
+        return [
+            *(Part(pid, False, untrusted) for pid in device_parts[:1]),
+            _judge_x(_x_outside(facts.get("X_t", {}), found), int(found.get("n") or 0)),
+            Part("model-device", False, untrusted),
+            _judge_model_output(facts.get("model", {}), found),
+            *(Part(pid, False, untrusted) for pid in device_parts[2:]),
+        ]
     return [
         _judge_device(facts.get("device", {}), gpu),
         _judge_x(_x_outside(facts.get("X_t", {}), found), int(found.get("n") or facts.get("n", 0))),

@@ -34,7 +34,44 @@ def setup(ns: dict[str, Any], params: dict[str, Any]) -> None:
 
         accelerator.install()
         _given["accelerator"] = "simulated"
+        _given["simulation"] = _simulation_now()
     ns["X"], ns["y"] = X, y
+
+
+def _simulation_now() -> tuple[Any, ...]:
+    """What makes the simulated GPU work, by identity: its mode, the top of torch's mode
+    stack, its translating function and the replaced torch.cuda functions."""
+    import torch
+
+    from tutor.checks import accelerator
+
+    mode = accelerator._installed.get("mode")
+    try:
+        stack = torch.overrides._get_current_function_mode_stack()
+    except AttributeError:  # pragma: no cover - an older torch: the stack cannot be read
+        stack = [mode]
+    return (
+        mode,
+        stack[-1] if stack else None,
+        getattr(type(mode), "__torch_function__", None),
+        torch.cuda.is_available,
+        torch.cuda.device_count,
+        torch.Tensor.to,
+        torch.nn.Module.to,
+    )
+
+
+def _tampered() -> str | None:
+    """Why the simulated GPU can no longer be trusted after the answer ran, or None."""
+    if _given.get("accelerator") != "simulated":
+        return None
+    now, then = _simulation_now(), _given.get("simulation")
+    if then is None or any(a is not b for a, b in zip(now, then, strict=True)):
+        return (
+            "your code changed the simulated GPU (torch's device functions, its function "
+            "modes or torch.cuda) after the tutor set it up"
+        )
+    return None
 
 
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +83,7 @@ def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     gpu = torch.device("cuda")
     simulated = _given.get("accelerator") == "simulated"
     facts: dict[str, Any] = {"n": len(y), "accelerator": _given.get("accelerator")}
+    facts["tampered"] = _tampered()
     facts["device"] = _device_facts(ns)
     facts["X_t"] = value_facts(ns.get("X_t"), missing="X_t" not in ns)
 
@@ -56,7 +94,8 @@ def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         facts["model"] = value_facts(model, missing="model" not in ns)
         return facts
     # A simulated GPU reports its tensors as cuda, so this reads the same on both.
-    devices = sorted({p.device.type for p in model.parameters()})
+    # The class's own parameters(), whatever the answer overrides.
+    devices = sorted({p.device.type for p in torch.nn.Module.parameters(model)})
     facts["model"] = {"kind": "module", "devices": devices, "params": count_params(model)}
     if devices != ["cuda"]:
         model.to(gpu)  # move it for the learner, so the batch checks stand on their own

@@ -17,9 +17,9 @@ import pytest
 import pytest_asyncio
 
 from tutor.checks import Verdict
-from tutor.events import Facts
 from tutor.checks.runner import check_answer
 from tutor.course import Exercise, load_exercises, syntax_error
+from tutor.events import Facts
 from tutor.sandbox.client import JobSpec, Sandbox
 
 EXPECTED = [

@@ -211,6 +211,50 @@ PARAMETERS_OVERRIDE = (
     find_exercise("5").folder / "mistakes" / "param-count--parameters-override.py"
 ).read_text()
 
+# Exercise 8 without a GPU: make .to a no-op so nothing ever moves, and nothing mixes.
+PATCHED_DEVICES = """
+import numpy as np
+import torch
+import torch.nn as nn
+
+torch.nn.Module.to = lambda self, *a, **k: self
+
+
+class SmallNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(32 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        return self.fc(torch.flatten(x, start_dim=1))
+
+
+device = torch.device("cuda")
+X_t = torch.from_numpy(np.transpose(X, (0, 3, 1, 2))).float() / 255.0
+model = SmallNet()
+
+
+def train_one_epoch(model, loader, optimizer, criterion, device):
+    total = 0.0
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return total / len(loader)
+
+
+def predict(model, X_t, device):
+    with torch.no_grad():
+        return model(X_t).argmax(dim=1).numpy()
+"""
+
 ATTACKS = [
     ("frames", "5", FRAMES),
     ("gc-and-sys-modules", "5", GC_AND_MODULES),
@@ -220,6 +264,7 @@ ATTACKS = [
     ("forged-facts-and-exit", "5", FORGED_EVENT_AND_EXIT),
     ("forward-ignores-input", "5", HOLLOW_MODEL),
     ("parameters-override", "5", PARAMETERS_OVERRIDE),
+    ("patched-torch-devices", "8", PATCHED_DEVICES),
 ]
 
 
