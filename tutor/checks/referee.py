@@ -24,7 +24,7 @@ from typing import Any
 from tutor.checks.evidence import BUFFERS, MAX_EVIDENCE_BYTES, challenge_inputs, seeded_value
 
 MAX_REQUEST_BYTES = MAX_EVIDENCE_BYTES + 4 * 1024 * 1024
-TOLERANCE = {"atol": 1e-4, "rtol": 1e-3}
+ATOL, RTOL = 1e-4, 1e-3
 
 
 # -- frames ------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def _same(a: Any, b: Any) -> bool:
         and isinstance(b, torch.Tensor)
         and a.shape == b.shape
         and a.dtype == b.dtype
-        and bool(torch.allclose(a, b, **TOLERANCE))
+        and bool(torch.allclose(a, b, rtol=RTOL, atol=ATOL))
     )
 
 
@@ -264,7 +264,7 @@ def check_model(
                 break
     findings["seeded"] = seeded
     first, second = challenge_inputs(seed, input_shape)
-    got = {mode: evidence.get(mode) for mode in ("eval", "eval_other", "train")}
+    got: dict[str, Any] = {m: evidence.get(m) for m in ("eval", "eval_other", "train")}
     findings["input_used"] = (
         _tensor(got["eval"])
         and _tensor(got["eval_other"])

@@ -129,7 +129,8 @@ class Sandbox:
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PYTHONSTARTUP", None)
         self._inside_root = launch.inside_root
-        argv, passed = list(launch.argv), ()
+        argv = list(launch.argv)
+        passed: tuple[int, ...] = ()
         if self.torch:
             # The referee's pipes: the worker hands them to the referee it forks and keeps
             # no copy, so no job can reach them.
