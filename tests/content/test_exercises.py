@@ -215,8 +215,8 @@ async def test_numeric_checks_never_import_torch(boxes: dict[str, Sandbox], slug
         + "    return facts\n"
     )
     spec = JobSpec(source=ex.solution, data=None, trace=False, probe_source=spy, timeout_s=30)
-    events = [event async for event in boxes["numeric"].run(spec)]
-    facts = next(e.data for e in events if isinstance(e, Facts))
+    found = [event async for event in boxes["numeric"].run(spec)]
+    facts = next(e.data for e in found if isinstance(e, Facts))
     assert facts["_heavy"] == []
 
 
