@@ -114,6 +114,8 @@ def model_evidence(model: Any, seed: int, input_shape: tuple[int, ...]) -> dict[
     import torch.nn as nn
 
     evidence: dict[str, Any] = {"seed": seed, "names": [], "tensors": []}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a batch of 8: more threads only wait on each other
     try:
         state = nn.Module.state_dict(model)  # the class's own, whatever the answer overrides
         with torch.no_grad():
@@ -132,6 +134,8 @@ def model_evidence(model: Any, seed: int, input_shape: tuple[int, ...]) -> dict[
             evidence["train"] = plain(model(first))
     except Exception as exc:
         evidence["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        torch.set_num_threads(threads)
     return evidence
 
 
