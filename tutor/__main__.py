@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
     _add_job_options(check)
 
+    grade = sub.add_parser("grade", help="grade a class: every answer in a folder")
+    grade.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
+    grade.add_argument("folder", metavar="DIR", help="one .py per student, or a folder each")
+    grade.add_argument("--out", metavar="FILE", help="also write FILE.csv or FILE.json")
+    grade.add_argument("--jobs", type=int, metavar="N", help="at once (default: the cores)")
+    grade.add_argument("--timeout", type=float, metavar="S", help="limit per submission")
+    grade.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
+
     sub.add_parser("list", help="the eight exercises and their state")
 
     watch = sub.add_parser("watch", help="re-check an answer on every save")
@@ -107,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tutor.commands.check import check_exercise
 
             return check_exercise(args)
+        if command == "grade":
+            from tutor.commands.grade import grade_folder
+
+            return grade_folder(args)
         if command == "watch":
             from tutor.commands.watch import watch_exercise
 

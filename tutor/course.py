@@ -186,4 +186,6 @@ def syntax_error(source: str, filename: str = "<code>") -> str | None:
         ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return f"{filename}, line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    except ValueError:  # Python 3.11 says so for a NUL byte, later ones raise SyntaxError
+        return f"{filename}: it holds a NUL byte, so it is not Python source text"
     return None

@@ -17,6 +17,7 @@ CORE = [
     "tutor.data",
     "tutor.checks",
     "tutor.sandbox",
+    "tutor.grading",
 ]
 HEAVY = ["torch", "numpy", "pandas", "sklearn"]
 
@@ -59,3 +60,12 @@ def test_core_module_leaves_textual_out(module: str) -> None:
 def test_starting_the_app_leaves_torch_and_friends_out(learner_home: Path) -> None:
     loaded = json.loads(run_python(START_APP.replace("{heavy}", repr(HEAVY)), str(learner_home)))
     assert loaded == []
+
+
+def test_the_grader_leaves_torch_and_friends_out() -> None:
+    """`cnn-tutor grade` runs many workers that hold torch; the grader itself holds none."""
+    code = (
+        "import sys, json, tutor.grading, tutor.commands.grade; "
+        f"print(json.dumps(sorted(n for n in {HEAVY!r} if n in sys.modules)))"
+    )
+    assert json.loads(run_python(code)) == []

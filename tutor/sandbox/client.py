@@ -87,6 +87,11 @@ class Sandbox:
     def cuda(self) -> bool:
         return self.info.cuda
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker is up (after a job, False means it died during that job)."""
+        return self._proc is not None and self._proc.returncode is None
+
     async def __aenter__(self) -> Sandbox:
         await self.start()
         return self
