@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test bench lint snapshot-update clean
+.PHONY: setup run test check bench lint lint-all snapshot-update clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# The edit loop: the core and the content, without the slow runs (about a minute).
+check: setup
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/content
+
 bench: setup
 	$(BIN)/python -m tutor.bench
 
@@ -27,6 +31,12 @@ lint: setup
 	$(BIN)/ruff check tutor tests
 	$(BIN)/ruff format --check tutor tests
 	$(BIN)/mypy
+
+# lint over the whole package and the tests: not yet clean; it becomes `lint` once it is.
+lint-all: setup
+	$(BIN)/ruff check tutor tests
+	$(BIN)/ruff format --check tutor tests
+	$(BIN)/mypy --explicit-package-bases tutor tests
 
 snapshot-update: setup
 	$(BIN)/python -m pytest -q tests/snapshots --snapshot-update

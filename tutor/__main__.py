@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from tutor import __version__
+from tutor.course import exercise_numbers
 from tutor.errors import UsageError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -17,6 +21,25 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _limit(what: str, unit: str, example: str, least: float = 0.0) -> object:
+    """An argparse type for a limit: a finite number above `least` (nan, inf, 0, -1 refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0 or value < least:
+            floor = f"at least {least:g} " if least else "a positive number of "
+            raise argparse.ArgumentTypeError(
+                f"{what} must be {floor}{unit}, not {text!r}; e.g. {example}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,31 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="digits (default), csv:PATH, idx:DIR or rgb",
     )
-    run.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help="wall-clock limit in seconds (default 120)",
-    )
-    run.add_argument(
-        "--memory", type=int, default=None, metavar="MB", help="memory limit in MB (default 4096)"
-    )
 
     check = sub.add_parser("check", help="check an exercise answer")
-    check.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
+    check.add_argument(
+        "exercise", metavar="EX", help=f"exercise number ({exercise_numbers()}) or slug"
+    )
     check.add_argument("file", nargs="?", help="answer file (default: your workspace copy)")
     _add_job_options(check)
 
     grade = sub.add_parser("grade", help="grade a class: every answer in a folder")
-    grade.add_argument("exercise", metavar="EX", help="exercise number (1-8) or slug")
+    grade.add_argument(
+        "exercise", metavar="EX", help=f"exercise number ({exercise_numbers()}) or slug"
+    )
     grade.add_argument("folder", metavar="DIR", help="one .py per student, or a folder each")
     grade.add_argument("--out", metavar="FILE", help="also write FILE.csv or FILE.json")
     grade.add_argument("--jobs", type=int, metavar="N", help="at once (default: the cores)")
-    grade.add_argument("--timeout", type=float, metavar="S", help="limit per submission")
+    grade.add_argument(
+        "--timeout",
+        type=_limit("--timeout", "seconds", "--timeout 60"),
+        metavar="S",
+        help="limit per submission",
+    )
     grade.add_argument("--device", choices=DEVICES, default="auto", help="default: auto")
 
-    sub.add_parser("list", help="the eight exercises and their state")
+    sub.add_parser("list", help="every exercise of the course and its state")
 
     watch = sub.add_parser("watch", help="re-check an answer on every save")
     watch.add_argument("exercise", metavar="EX", nargs="?", help="exercise number or slug")
@@ -92,12 +114,49 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
         "--device", choices=DEVICES, default="auto", help="where learner code runs (default: auto)"
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--timeout",
+        type=_limit("--timeout", "seconds", "--timeout 60"),
+        default=None,
+        metavar="S",
+        help="wall-clock limit in seconds (default: 120 for run, the exercise's own for check)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_limit("--memory", "MB", "--memory 2048", least=64),
+        default=None,
+        metavar="MB",
+        help="memory limit in MB, /tmp and /dev/shm included (default: 4096 for run)",
+    )
+    parser.add_argument(
+        "--disk",
+        type=_limit("--disk", "MB", "--disk 1024"),
+        default=None,
+        metavar="MB",
+        help="limit on the files a run keeps in its folder, in MB (default: 512)",
+    )
+
+
+_stopping: list[int] = []
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as ctrl+c does: cleanly, workers stopped, no traceback."""
+    _stopping.append(signum)
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "tui"
+    if args.home:
+        # Everything, the sandbox's list of folders to hide included, finds it here.
+        from tutor.paths import HOME_ENV
+
+        os.environ[HOME_ENV] = os.path.abspath(os.path.expanduser(args.home))
+    if command != "tui":
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         if command == "tui":
             from tutor.app import run_app
@@ -134,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Interrupted mid-import, C code can turn the KeyboardInterrupt into another error
+        # (numpy's "could not import datetime"): after a SIGTERM, it is still just a stop.
+        if _stopping:
+            return 130
+        raise
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
         sys.stderr.close()
         return 1

@@ -12,9 +12,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from tutor.course import ContentError, Exercise, Lesson, load_exercises, load_lessons
-from tutor.messages import HOME, OpenPlace
+from tutor.messages import HOME, OpenPlace, OpenPlayground
 from tutor.paths import learner_home
 from tutor.progress import Progress
+from tutor.sandbox.pool import WarmSandboxes
 from tutor.screens.exercise import ExerciseScreen
 from tutor.screens.help import HelpScreen, binding_sections
 from tutor.screens.home import HomeScreen
@@ -30,7 +31,9 @@ class CoursePlaces(Provider):
         places = [("Home: the course map", HOME)]
         places += [(f"Go to lesson {le.number}: {le.title}", le.key) for le in app.lessons]
         places += [(f"Go to exercise {ex.number}: {ex.title}", ex.key) for ex in app.exercises]
-        entries = [(text, partial(app.post_message, OpenPlace(place))) for text, place in places]
+        entries: list[tuple[str, Callable[[], object]]] = [
+            (text, partial(app.post_message, OpenPlace(place))) for text, place in places
+        ]
         entries.insert(1, ("Playground: try your own model", app.action_playground))
         return entries
 
@@ -62,8 +65,10 @@ class TutorApp(App[None]):
         Binding("y", "playground", "Playground"),
     ]
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, prewarm: bool = False) -> None:
         super().__init__()
+        self.prewarm = prewarm
+        self.sandboxes = WarmSandboxes()
         self.progress = Progress.load(home)
         self.notices = [self.progress.notice] if self.progress.notice else []
         try:
@@ -72,18 +77,30 @@ class TutorApp(App[None]):
         except ContentError as exc:
             self.lessons, self.exercises = (), ()
             self.notices.append(f"The course content could not be read: {exc}")
-        self.places: dict[str, Lesson | Exercise] = {
-            item.key: item for item in (*self.lessons, *self.exercises)
-        }
+        items: list[Lesson | Exercise] = [*self.lessons, *self.exercises]
+        self.places: dict[str, Lesson | Exercise] = {item.key: item for item in items}
 
     def on_mount(self) -> None:
         for notice in self.notices:
             self.notify(notice, title="Note", severity="warning", timeout=15, markup=False)
         # After the start-up batch, so the first frame of that screen is drawn at once.
         self.call_later(self.go, self.progress.last_screen)
+        if self.prewarm:  # torch starts loading in a worker once the first frame is up
+            self.call_after_refresh(self.sandboxes.prewarm)
+
+    async def on_unmount(self) -> None:
+        await self.sandboxes.close()
 
     def on_open_place(self, message: OpenPlace) -> None:
         self.go(message.place)
+
+    def on_open_playground(self, message: OpenPlayground) -> None:
+        from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
+
+        home, pool = self.progress.home, self.sandboxes
+        self.push_screen(
+            PlaygroundScreen(message.code, message.origin, message.slug, home=home, sandboxes=pool)
+        )
 
     def action_go(self, place: str) -> None:
         self.go(place)
@@ -97,7 +114,7 @@ class TutorApp(App[None]):
         from tutor.screens.playground import PlaygroundScreen, default_playground  # TextArea
 
         if not isinstance(self.screen, PlaygroundScreen):
-            self.push_screen(default_playground())
+            self.push_screen(default_playground(self.progress.home, self.sandboxes))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -108,40 +125,39 @@ class TutorApp(App[None]):
         item = self.places.get(place)
         if item is None:
             place = HOME
-        elif isinstance(item, Lesson):
-            self.progress.mark_read(place)
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        screen = self._screen_for(item)
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-        self.progress.last_screen = place
-        self._save()
-
-    def _screen_for(self, item: Lesson | Exercise | None) -> Screen[None]:
-        if isinstance(item, Lesson):
-            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
-        if isinstance(item, Exercise):
-            came_from = self.progress.last_screen
-            back = came_from if came_from.startswith("lesson-") else HOME
-            return ExerciseScreen(item, self.lessons, self.exercises, back, self.progress)
-        return HomeScreen(self.lessons, self.exercises, self.progress)
-
-    def _save(self) -> None:
+        came_from = self.progress.last_screen
         try:
-            self.progress.save()
+            with self.progress.changing():
+                if isinstance(item, Lesson):
+                    self.progress.mark_read(place)
+                self.progress.last_screen = place
         except OSError as exc:
             self.notify(
                 f"Your progress could not be saved to {self.progress.path}: {exc.strerror}",
                 severity="error",
                 markup=False,
             )
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        screen = self._screen_for(item, came_from)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def _screen_for(self, item: Lesson | Exercise | None, came_from: str) -> Screen[None]:
+        if isinstance(item, Lesson):
+            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
+        if isinstance(item, Exercise):
+            back = came_from if came_from.startswith("lesson-") else HOME
+            return ExerciseScreen(
+                item, self.lessons, self.exercises, back, self.progress, self.sandboxes
+            )
+        return HomeScreen(self.lessons, self.exercises, self.progress)
 
 
 def run_app(home: str | None = None) -> int:
     """Start the tutor with the learner's data in `home` (or the default place)."""
-    app = TutorApp(learner_home(home))
+    app = TutorApp(learner_home(home), prewarm=True)
     app.run()
     return app.return_code or 0

@@ -180,12 +180,37 @@ def find_exercise(name: str) -> Exercise:
     raise ContentError(f"unknown exercise '{name}'; choose one of: {known}")
 
 
+def unreadable(source: str, filename: str = "<code>") -> str | None:
+    """Why Python cannot even parse `source` (nested too deep, a NUL byte), else None."""
+    problem = syntax_error(source, filename)
+    if problem and not problem.startswith(f"{filename}, line "):
+        return problem
+    return None
+
+
+def exercise_numbers() -> str:
+    """The span of exercise numbers for help texts ("1-8"), read from the course itself."""
+    try:
+        numbers = [ex.number for ex in load_exercises()]
+    except ContentError:
+        return "a number"
+    if not numbers:
+        return "a number"
+    low, high = min(numbers), max(numbers)
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def syntax_error(source: str, filename: str = "<code>") -> str | None:
     """A one-line description of a syntax error in `source`, or None if it parses."""
     try:
         ast.parse(source, filename=filename)
     except SyntaxError as exc:
         return f"{filename}, line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    except (RecursionError, MemoryError):
+        return (
+            f"{filename}: an expression is nested or chained too deeply for Python to read "
+            "(thousands of terms on one line); split it into smaller steps"
+        )
     except ValueError:  # Python 3.11 says so for a NUL byte, later ones raise SyntaxError
         return f"{filename}: it holds a NUL byte, so it is not Python source text"
     return None

@@ -39,6 +39,7 @@ __all__ = [
     "Result",
     "SandboxInfo",
     "Shape",
+    "SpaceUsed",
     "Warning",
     "decode",
     "decode_job",
@@ -195,6 +196,8 @@ class Ready:
     torch: str | None = None
     cuda: bool = False
     cuda_devices: int = 0
+    # Each job gets private mounts (fresh /tmp, /dev/shm and folder; see sandbox.jobenv).
+    private_mounts: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +228,23 @@ class Inner:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SpaceUsed:
+    """Internal, keeper to worker: bytes the job holds in its private /tmp and /dev/shm."""
+
+    type: Literal["_space"] = "_space"
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Internal, worker to tutor: the bytes a check's probe handed over on its challenge
+    socket (base64), for the referee. Never accepted from a job's channel."""
+
+    type: Literal["_evidence"] = "_evidence"
+    data: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Exited:
     """Internal, keeper to worker: how the job process ended (from waitpid)."""
 
@@ -248,6 +268,8 @@ Event = Union[  # noqa: UP007 - a runtime value, read by decode
     SandboxInfo,
     Device,
     Inner,
+    SpaceUsed,
+    Evidence,
     Exited,
 ]
 EVENT_TYPES: tuple[type, ...] = typing.get_args(Event)

@@ -13,3 +13,13 @@ class OpenPlace(Message):
     def __init__(self, place: str) -> None:
         super().__init__()
         self.place = place
+
+
+class OpenPlayground(Message):
+    """Open the playground on `code` (from `origin`, kept as `<home>/playground/<slug>.py`)."""
+
+    def __init__(self, code: str, origin: str, slug: str) -> None:
+        super().__init__()
+        self.code = code
+        self.origin = origin
+        self.slug = slug

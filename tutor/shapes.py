@@ -8,17 +8,51 @@ playground's trace and the lesson pictures, so the two always agree with each ot
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """One spatial side after a convolution or pooling window: ⌊(H − D·(K−1) − 1 + 2P)/S⌋ + 1."""
+def conv_out(
+    size: int, kernel: int, *, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
+    """One spatial side after a convolution or pooling window: ⌊(H − D·(K−1) − 1 + 2P)/S⌋ + 1.
+
+    stride, padding and dilation are named at every call, so their order cannot be swapped.
+    """
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def formula(size: int, kernel: int, stride: int, padding: int) -> str:
+def pool_out(size: int, kernel: int = 2, *, stride: int | None = None, padding: int = 0) -> int:
+    """One spatial side after a pooling window, whose stride defaults to its size."""
+    return conv_out(size, kernel, stride=stride or kernel, padding=padding)
+
+
+def conv_out_rounded_up(size: int, kernel: int, *, stride: int = 1, padding: int = 0) -> int:
+    """The output side with the division rounded up: a common slip the checks recognise."""
+    return -(-(size - kernel + 2 * padding) // stride) + 1
+
+
+def conv_params(in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> int:
+    """A square conv's parameters: out·in·K·K weights, plus one bias per filter."""
+    return out_channels * in_channels * kernel * kernel + (out_channels if bias else 0)
+
+
+def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
+    """A Linear layer's parameters: in·out weights, plus one bias per output."""
+    return in_features * out_features + (out_features if bias else 0)
+
+
+def shape_text(shape: Sequence[int] | None, none: str = "-") -> str:
+    """A shape the way Python prints a tuple, (16, 32, 32) or (10,); `none` when unknown."""
+    if shape is None:
+        return none
+    inner = ", ".join(str(int(n)) for n in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def formula(size: int, kernel: int, *, stride: int, padding: int) -> str:
     """The output-size formula with the numbers filled in, e.g. ⌊(28 − 3 + 2·1)/1⌋ + 1 = 28."""
-    out = conv_out(size, kernel, stride, padding)
+    out = conv_out(size, kernel, stride=stride, padding=padding)
     return f"⌊({size} − {kernel} + 2·{padding})/{stride}⌋ + 1 = {out}"
 
 
@@ -38,9 +72,7 @@ class Window:
     def params(self) -> int:
         if self.kind != "conv" or self.in_channels is None or self.out_channels is None:
             return 0
-        return self.out_channels * self.in_channels * self.kernel**2 + (
-            self.out_channels if self.bias else 0
-        )
+        return conv_params(self.in_channels, self.out_channels, self.kernel, bias=self.bias)
 
 
 @dataclass(frozen=True)
@@ -103,6 +135,25 @@ def parse_layer(text: str) -> Window | None:
             padding=_arg(text, "padding", 2, 0),
         )
     return None
+
+
+def short_layer(text: str, width: int = 40) -> str:
+    """A layer's repr cut to what matters for its shape: Conv2d(1, 16, k=3, s=1, p=1),
+    MaxPool2d(k=2, s=2, p=0), Linear(3136, 10); a lazy conv before it took its shape as
+    LazyConv2d(?, 16, ...); any other repr longer than `width` ends in an ellipsis."""
+    name = text.split("(", 1)[0]
+    window = parse_layer(text)
+    if window is not None and window.kind == "conv":
+        sizes = f"k={window.kernel}, s={window.stride}, p={window.padding}"
+        return f"{name}({window.in_channels}, {window.out_channels}, {sizes})"
+    if window is not None:
+        return f"{name}(k={window.kernel}, s={window.stride}, p={window.padding})"
+    linear = re.match(r"Linear\(in_features=(\d+), out_features=(\d+)", text)
+    if linear:
+        return f"Linear({linear.group(1)}, {linear.group(2)})"
+    if text.endswith("()") or "(" not in text or name in ("Flatten", "ReLU", "Dropout"):
+        return name
+    return text if len(text) <= width else text[: width - 1].rstrip(", ") + "…"
 
 
 # --- a stack of layers, traced shape by shape (the shape calculator) -------------------------
@@ -304,8 +355,8 @@ def _apply(layer: Layer, shape: tuple[int, ...], flat_from: tuple[int, ...] | No
         return Step(layer.text, layer, None, problem=why)
 
     def sides(h: int, w: int) -> tuple[int, int]:
-        return (conv_out(h, layer.kernel, layer.stride, layer.padding),
-                conv_out(w, layer.kernel, layer.stride, layer.padding))  # fmt: skip
+        k, s, p = layer.kernel, layer.stride, layer.padding
+        return conv_out(h, k, stride=s, padding=p), conv_out(w, k, stride=s, padding=p)
 
     if kind in ("conv", "maxpool", "avgpool", "batchnorm") and len(shape) != 4:
         name = {"conv": "Conv2d", "batchnorm": "BatchNorm2d"}.get(kind, "a 2D pool")
@@ -321,7 +372,7 @@ def _apply(layer: Layer, shape: tuple[int, ...], flat_from: tuple[int, ...] | No
             side = f"{h + 2 * layer.padding}×{w + 2 * layer.padding}"
             return fail(f"kernel {layer.kernel} is larger than the {side} map{padded}")
         out_c = layer.out_channels or 0
-        params = out_c * c * layer.kernel**2 + (out_c if layer.bias else 0)
+        params = conv_params(c, out_c, layer.kernel, bias=layer.bias)
         return Step(layer.text, layer, (b, out_c, *sides(h, w)), params)
     if kind in ("maxpool", "avgpool"):
         b, c, h, w = shape
@@ -354,7 +405,7 @@ def _apply(layer: Layer, shape: tuple[int, ...], flat_from: tuple[int, ...] | No
                 where = f"the last axis of {shape} is {last}"
             return fail(f"in_features is {wanted}, but {where}")
         out_f = layer.out_features or 0
-        params = out_f * last + (out_f if layer.bias else 0)
+        params = linear_params(last, out_f, bias=layer.bias)
         note = None
         if len(shape) > 2:
             note = f"acts on the last axis only ({last}); Flatten first?"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.checks import Part
-from tutor.checks.compare import ceil_output, conv_output, fmt_shape, pool_output
+from tutor.checks.compare import fmt_shape
 from tutor.checks.values import expect_shape
+from tutor.shapes import conv_out, conv_out_rounded_up, pool_out
 
 INPUT = (3, 32, 32)
 # name, part id, (out_channels or None for a pool, kernel, padding, stride), how it reads
@@ -24,9 +25,9 @@ LAYERS: tuple[tuple[str, str, tuple[int | None, int, int, int], str], ...] = (
 def expected(spec: tuple[int | None, int, int, int]) -> tuple[int, int, int]:
     channels, kernel, padding, stride = spec
     if channels is None:
-        side = pool_output(INPUT[1], kernel, stride)
+        side = pool_out(INPUT[1], kernel, stride=stride)
         return (INPUT[0], side, side)
-    side = conv_output(INPUT[1], kernel, padding, stride)
+    side = conv_out(INPUT[1], kernel, stride=stride, padding=padding)
     return (channels, side, side)
 
 
@@ -94,13 +95,13 @@ def _judge_layer(
     side = got[1]
     if got[1] != got[2]:
         return fail("the input is square and the kernel is square, so height and width match.")
-    if stride > 1 and side == conv_output(h, kernel, padding, 1):
+    if stride > 1 and side == conv_out(h, kernel, stride=1, padding=padding):
         what = "the pool's own stride of 2" if channels is None else "stride=2"
         return fail(
             f"you left out {what}. The window moves {stride} pixels at a time, so divide by "
             f"the stride: {formula}."
         )
-    if padding > 0 and side == conv_output(h, kernel, 0, stride):
+    if padding > 0 and side == conv_out(h, kernel, stride=stride, padding=0):
         return fail(
             f"you left out padding={padding}. Padding adds {padding} pixel on every border, "
             f"so 2P = {2 * padding} goes into the formula: {formula}."
@@ -108,17 +109,17 @@ def _judge_layer(
     if (
         padding == 0
         and channels is not None
-        and side == conv_output(h, kernel, (kernel - 1) // 2, stride)
+        and side == conv_out(h, kernel, stride=stride, padding=(kernel - 1) // 2)
     ):
         return fail(
             f"this layer has padding=0, so nothing is added at the borders and the "
             f"{kernel}x{kernel} window fits fewer times: {formula}."
         )
-    if padding > 0 and side == conv_output(h, kernel, 0, stride) + padding:
+    if padding > 0 and side == conv_out(h, kernel, stride=stride, padding=0) + padding:
         return fail(f"padding goes on both sides, so it counts twice (2P): {formula}.")
-    if side == conv_output(h, kernel, padding, stride) - 1:
+    if side == conv_out(h, kernel, stride=stride, padding=padding) - 1:
         return fail(f"you left out the + 1 at the end of the formula: {formula}.")
-    if side == ceil_output(h, kernel, padding, stride):
+    if side == conv_out_rounded_up(h, kernel, stride=stride, padding=padding):
         return fail(f"the division is rounded down, not up: {formula}.")
     if channels is None and side == h:
         return fail("a 2x2 pool with stride 2 halves the height and the width.")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.checks import Part
-from tutor.checks.compare import fmt_count, pool_output
+from tutor.checks.compare import fmt_count
 from tutor.checks.values import expect_int
+from tutor.shapes import pool_out
 
 SIDE = 64
 CHANNELS = (32, 64, 128)
@@ -18,7 +19,7 @@ CHANNELS = (32, 64, 128)
 def _halvings(side: int) -> list[int]:
     sizes = [side]
     while sizes[-1] > 1:
-        sizes.append(pool_output(sizes[-1]))
+        sizes.append(pool_out(sizes[-1], kernel=2))
     return sizes
 
 

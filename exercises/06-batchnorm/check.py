@@ -239,6 +239,18 @@ def _judge_params(
     counted = (referee or {}).get("params")
     count = counted if isinstance(counted, int) else claimed
     part = referee_params_part(pid, NAME, referee, claimed, PARAMS_WANTED)
+    norms = [layer for layer in layers if layer.get("type", "").startswith("BatchNorm")]
+    if not part.passed and not norms and isinstance(counted, int):
+        # Say the one cause the batchnorm-layers part names, not a second guess at it.
+        return Part(
+            pid,
+            False,
+            (
+                f"`{NAME}` has {fmt_count(count)} parameters, the count without BatchNorm; "
+                f"with a BatchNorm2d per conv it has {fmt_count(PARAMS_WANTED)} (each adds a "
+                "gamma and a beta per channel)."
+            ),
+        )
     if not part.passed and count == PARAMS_WANTED - 2 * (16 + 32):
         return Part(
             pid,

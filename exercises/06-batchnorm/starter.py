@@ -1,42 +1,28 @@
-# Exercise 6: SimpleCNN with BatchNorm2d after each conv, before its ReLU.
-import torch
+# Exercise 6: BatchNorm2d after each conv, before its ReLU.
 import torch.nn as nn
 
 
-class SimpleCNN(nn.Module):
-    """Exercise 5's model, finished: the plain baseline for the comparison."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
-        self.relu = nn.ReLU()
-        self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(32 * 7 * 7, 10)
-
-    def forward(self, x):
-        x = self.pool(self.relu(self.conv1(x)))
-        x = self.pool(self.relu(self.conv2(x)))
-        x = torch.flatten(x, start_dim=1)
-        return self.fc(x)
-
-
 class SimpleCNNBN(nn.Module):
+    """Lesson 9's two-conv model as a class: one nn.Sequential per conv block."""
+
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
-        # TODO: a BatchNorm2d for conv1's 16 channels
-        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
-        # TODO: a BatchNorm2d for conv2's 32 channels
-        self.relu = nn.ReLU()
-        self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(32 * 7 * 7, 10)
+        self.block1 = nn.Sequential(
+            nn.Conv2d(1, 16, kernel_size=3, padding=1),
+            # TODO: a BatchNorm2d for the 16 channels of the conv above
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.block2 = nn.Sequential(
+            nn.Conv2d(16, 32, kernel_size=3, padding=1),
+            # TODO: a BatchNorm2d for the 32 channels of the conv above
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
 
     def forward(self, x):
-        x = self.pool(self.relu(self.conv1(x)))  # TODO: BatchNorm between conv1 and ReLU
-        x = self.pool(self.relu(self.conv2(x)))  # TODO: BatchNorm between conv2 and ReLU
-        x = torch.flatten(x, start_dim=1)
-        return self.fc(x)
+        return self.head(self.block2(self.block1(x)))
 
 
 observation = ""  # optional: what do you expect BatchNorm to change? (not graded)

@@ -10,6 +10,7 @@ from typing import Any
 
 from tutor.checks import Part
 from tutor.checks.values import expect_bool, expect_int
+from tutor.shapes import Field, Window
 
 # (kind, kernel, stride) from the input to the last conv
 STACK = (("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1))
@@ -19,14 +20,14 @@ IMAGE_SIDE = 28
 def receptive_field(
     stack: tuple[tuple[str, int, int], ...] = STACK, pool_window: bool = True
 ) -> tuple[int, list[int]]:
-    """The field after the whole stack, and after each layer."""
-    field, jump, steps = 1, 1, []
+    """The field after the whole stack, and after each layer (a pool with no window of its
+    own, `pool_window=False`, is the typical slip of counting only its jump)."""
+    field, steps = Field(), []
     for kind, kernel, stride in stack:
-        if kind == "conv" or pool_window:
-            field += (kernel - 1) * jump
-        jump *= stride
-        steps.append(field)
-    return field, steps
+        window = kernel if kind == "conv" or pool_window else 1
+        field = field.through(Window(kind, kernel=window, stride=stride))
+        steps.append(field.size)
+    return field.size, steps
 
 
 FIELD, STEPS = receptive_field()

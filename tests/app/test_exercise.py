@@ -112,7 +112,7 @@ async def test_invalid_input_is_explained_and_not_checked(
         assert "enter three whole numbers, e.g. 16, 32, 32" in str(error.render())
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert screen(app).box is None
+        assert not screen(app).checking
         assert not parts(app)
     assert "Fix the box marked in red first, then check again." in notices(seen)
     assert Progress.load(learner_home).exercise("conv-arithmetic").tries == 0
@@ -158,7 +158,8 @@ async def test_code_exercise_from_first_try_to_solution(
         await pilot.press("escape", "escape")  # the first leaves the editor
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
-        assert box._proc is None  # the warm sandbox went with the screen
+        assert box._proc is not None  # kept warm for the next screen ...
+    assert box._proc is None  # ... and stopped with the app
 
 
 async def test_code_edits_survive_a_restart_and_reset_restores_the_starter(
@@ -264,3 +265,152 @@ async def test_the_isolation_level_is_shown_after_a_check(
         words = next(w for w in LEVELS if w in text)
         assert note.region.width >= text.index(words) + len(words)
         assert note.region.bottom <= app.size.height
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], tries: int = 60) -> bool:
+    """Let the app run until `condition` holds (a bounded wait, not a timing assertion)."""
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.1)
+    return condition()
+
+
+async def test_an_external_save_is_shown_and_never_overwritten(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 5)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = screen(app).query_one(AnswerEditor)
+        assert await wait_until(pilot, lambda: editor.text == ex.starter)
+        path.write_text(ex.solution, encoding="utf-8")  # saved from a shell's editor
+        assert await wait_until(pilot, lambda: editor.text == ex.solution)
+        assert path.read_text(encoding="utf-8") == ex.solution  # not written back over
+        editor.focus()
+        editor.cursor_location = (editor.document.line_count - 1, 0)
+        await pilot.press("#", " ", "o", "k")  # one edit in the TUI, on top of the new text
+        assert await wait_until(pilot, lambda: "# ok" in path.read_text(encoding="utf-8"))
+        assert path.read_text(encoding="utf-8").startswith(ex.solution.rstrip("\n"))
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+
+
+@pytest.mark.parametrize(("key", "kept"), [("d", "disk"), ("t", "here")])
+async def test_when_both_sides_changed_the_learner_chooses(
+    left_off_at: Callable[[str], TutorApp],
+    learner_home: Path,
+    exercises: tuple[Exercise, ...],
+    key: str,
+    kept: str,
+) -> None:
+    from tutor.widgets.answer_file import KeepWhichScreen
+
+    ex = find(exercises, 5)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = screen(app).query_one(AnswerEditor)
+        assert await wait_until(pilot, lambda: editor.text == ex.starter)
+        editor.insert("# typed here\n", (0, 0))  # unsaved in the TUI ...
+        path.write_text("# saved elsewhere\n" + ex.starter, encoding="utf-8")  # ... and a save
+        assert await wait_until(pilot, lambda: isinstance(app.screen, KeepWhichScreen))
+        assert path.read_text(encoding="utf-8").startswith("# saved elsewhere")  # untouched
+        await pilot.press(key)
+        await pilot.pause()
+        wanted = "# saved elsewhere" if kept == "disk" else "# typed here"
+        assert await wait_until(pilot, lambda: path.read_text(encoding="utf-8").startswith(wanted))
+        assert editor.text.startswith(wanted)
+
+
+async def test_an_external_save_fills_the_form(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 4)
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        box = screen(app).query_one("#field-max_pools", Input)
+        await pilot.pause()
+        path.write_text(ex.starter.replace("max_pools = None", "max_pools = 3 + 3"), "utf-8")
+        assert await wait_until(pilot, lambda: box.value == "3 + 3")
+        assert "= 6" in str(screen(app).query_one("#error-max_pools", Static).render())
+        assert "max_pools = 3 + 3" in path.read_text(encoding="utf-8")
+
+
+async def test_progress_means_the_same_from_the_cli_and_the_tui(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tutor.paths import HOME_ENV
+
+    ex = find(exercises, 1)
+    app = left_off_at(ex.key)  # the TUI has read the progress file before the CLI writes it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        solution = learner_home.parent / "solution.py"
+        solution.write_text(ex.solution, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "tutor", "check", "1", str(solution)],
+            env={**os.environ, HOME_ENV: str(learner_home)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        await fill(pilot, WRONG_C)  # then a failing check in the TUI
+        await check(pilot)
+        assert parts(app) and not all(row.part.passed for row in parts(app).values())
+    state = Progress.load(learner_home).exercise(ex.slug)
+    assert (state.state, state.tries, state.last) == (PASSED, 2, "failing")
+
+
+async def test_the_editor_keeps_ten_lines_at_80x24_after_a_check(
+    left_off_at: Callable[[str], TutorApp], exercises: tuple[Exercise, ...]
+) -> None:
+    app = left_off_at(find(exercises, 5).key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await check(pilot)
+        editor = screen(app).query_one(AnswerEditor)
+        results = screen(app).query_one("#exercise-results")
+        assert parts(app) and editor.region.height >= 10
+        assert results.region.height >= 3 and results.region.y >= editor.region.bottom
+        assert results.region.bottom <= app.size.height - 1  # above the footer
+
+
+@pytest.mark.slow
+async def test_exercise_6_chart_is_in_view_at_100x30(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 6)
+    (learner_home / "workspace").mkdir()
+    (learner_home / "workspace" / f"{ex.folder.name}.py").write_text(ex.solution, "utf-8")
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await check(pilot)
+        await pilot.pause()
+        chart = screen(app).query_one("#comparison .comparison-plot")
+        assert all(row.part.passed for row in parts(app).values())
+        assert chart.region.height >= 8 and chart.region.bottom <= app.size.height - 1
+
+
+async def test_a_value_the_form_cannot_show_is_kept_in_the_file(
+    left_off_at: Callable[[str], TutorApp], learner_home: Path, exercises: tuple[Exercise, ...]
+) -> None:
+    ex = find(exercises, 3)  # its solution writes the counts with parentheses
+    path = learner_home / "workspace" / f"{ex.folder.name}.py"
+    app = left_off_at(ex.key)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        path.write_text(ex.solution, encoding="utf-8")  # saved from a shell
+        note = screen(app).query_one("#error-cnn_params", Static)
+        assert await wait_until(pilot, lambda: "kept as your file has it" in str(note.render()))
+        await check(pilot)
+        assert all(row.part.passed for row in parts(app).values())
+    assert path.read_text(encoding="utf-8") == ex.solution  # never written over

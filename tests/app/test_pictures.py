@@ -82,18 +82,35 @@ async def test_pooling_shows_the_max_and_mean_of_the_highlighted_window() -> Non
 async def test_the_receptive_field_grows_layer_by_layer() -> None:
     view = ReceptiveFieldView()
     async with PictureApp(view).run_test(size=(100, 40)) as pilot:
-        assert "exercise 7" in shown(view) and "sees 18×18" in shown(view)
+        assert "lesson 6's table" in shown(view) and "sees 10×10" in shown(view)
         sides = []
-        for _ in range(5):
+        for _ in range(4):
             sides.append(view.side)
             await pilot.press("left_square_bracket")
-        assert sides == [18, 10, 8, 4, 3]
-        assert view.layer == 1
+        assert sides == [10, 6, 5, 3]
+        assert view.depth == 1
         before = view.span()
         await pilot.press("right")
         assert view.span()[1].start == before[1].start + 1
         await pilot.press("s")
         assert "two stacked 3×3 convs" in shown(view) and view.side == 5
+        await pilot.press("s")
+        assert "three stacked 3×3 convs" in shown(view) and view.side == 7
+        assert "exercise 7" not in shown(view)
+
+
+async def test_the_receptive_field_picture_leaves_the_lesson_title_in_view(
+    left_off_at: Callable[[str], TutorApp],
+) -> None:
+    """Its `depth` once was `layer`, which shadowed Widget.layer and drew it over the title."""
+    app = left_off_at("lesson-06")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(ReceptiveFieldView)
+        assert view.styles.layer in ("", None) and view.layer == "default"
+        strips = app.screen._compositor.render_strips()
+        lines = [strip.text.rstrip(" ▁▂▃▄▅▆▇█").strip() for strip in strips]
+        assert "Receptive field and the classic CNN" in lines
 
 
 async def test_feature_maps_show_the_demo_then_the_trained_model(tmp_path: Path) -> None:
@@ -162,11 +179,11 @@ async def test_tab_reaches_a_lesson_picture_whose_arrows_then_win(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        await pilot.press("tab")
+        await pilot.press("tab", "tab")  # past the lesson's prediction, to the stepper
         assert isinstance(app.focused, ConvStepper)
         await pilot.press("right")
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.number == 3
         assert app.focused.position == 1
-        await pilot.press("shift+tab", "right")
+        await pilot.press("shift+tab", "shift+tab", "right")
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.number == 4

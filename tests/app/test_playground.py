@@ -111,6 +111,11 @@ async def test_lesson_7_example_runs_with_its_shape_trace(
         assert any(row[1] == "(8, 16, 28, 28)" and row[0].startswith("Conv2d") for row in rows)
         assert any(row[3] == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28" for row in rows)
         assert any(row[3] == "⌊(28 − 2 + 2·0)/2⌋ + 1 = 14" for row in rows)
+        assert [row[4] for row in rows if row[4]][:2] == ["3×3 px", "4×4 px"]  # conv, pool
+        # The formula and the field are in view at 100 columns without scrolling sideways.
+        assert table.scroll_x == 0 and table.virtual_size.width <= table.size.width
+        detail = str(screen.query_one("#pg-trace-detail", Static).render())
+        assert "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28" in detail and "receptive field 3×3 px" in detail
         assert screen.query_one(LossPlot).series[-1].values  # the example's one loss call
 
 
@@ -194,16 +199,28 @@ async def test_training_twice_overlays_the_runs_and_saves_the_model(
         assert [s.label for s in plot.series] == ["run 2 sgd lr=0.01"]
 
 
-async def test_a_bad_data_source_is_one_line(left_off_at: Callable[[str], TutorApp]) -> None:
+async def test_a_bad_data_file_stays_explained_until_the_next_run(
+    left_off_at: Callable[[str], TutorApp], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,pixel0\nseven,0\n", encoding="utf-8")
     app = left_off_at("lesson-07")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_example(pilot)
-        screen.query_one("#data", Input).value = "csv:/no/such/file.csv"
+        screen.query_one("#data", Input).value = f"csv:{bad}"
         await pilot.press("f5")
-        await wait_for(pilot, lambda: bool(app._notifications), "a notification")
-        await wait_for(pilot, lambda: not screen.running, "the run to end")
-        messages = [n.message for n in app._notifications]
-        assert any("/no/such/file.csv" in m and "\n" not in m for m in messages)
+        panel = screen.query_one(ExplanationPanel)
+        await wait_for(pilot, lambda: panel.display and not screen.running, "the explanation")
+        said = str(panel.render())
+        assert str(bad) in said and "Traceback" not in said
+        assert screen.outcome == "error"
+        await pilot.pause(1.0)  # a toast would be gone by now; the panel is not
+        assert panel.display and str(bad) in str(panel.render())
+        assert "stopped" not in str(screen.query_one("#run-status", Static).render())
+        screen.query_one("#data", Input).value = "digits"
+        editor(screen).load_text("print('fine')\n")
+        await run_to_end(pilot, screen, "f5")
+        assert screen.outcome == "ok" and not panel.display
 
 
 async def test_the_home_key_and_the_palette_open_the_built_in_example(app: TutorApp) -> None:

@@ -1,4 +1,4 @@
-"""The thirteen lesson screens: their form, their links, and every python example run for real.
+"""Every lesson screen: their form, their links, and every python example run for real.
 
 Shape comments in the examples (`y = conv(x)  # -> (8, 16, 28, 28)`) are claims the learner
 reads; the running test turns each one into an assertion, so a wrong claim fails here.
@@ -21,36 +21,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tutor.course import ANSWER_MARKER, Lesson, load_lessons
+from tutor.course import ANSWER_MARKER, Exercise, Lesson, load_exercises, load_lessons
 from tutor.paths import lessons_dir
-
-EXPECTED_FILES = (
-    "01-why-not-mlp.md",
-    "02-locality.md",
-    "03-convolution.md",
-    "04-bchw.md",
-    "05-pooling.md",
-    "06-receptive-field.md",
-    "07-first-cnn.md",
-    "08-training-mnist.md",
-    "09-stacking.md",
-    "10-batchnorm.md",
-    "11-module-classes.md",
-    "12-gpu.md",
-    "13-going-further.md",
+from tutor.predictions import (
+    FENCE,
+    Prediction,
+    PredictionError,
+    lesson_predictions,
+    parse_prediction,
 )
+from tutor.screens.lesson import PictureBlock, make_picture, split_pictures
 
-# Which lesson prepares which exercise: the lesson must link to it.
-EXERCISE_OF_LESSON = {
-    3: "01-conv-arithmetic",
-    4: "02-reshape-pipeline",
-    7: "03-count-parameters",
-    5: "04-pooling-depth",
-    11: "05-module-class",
-    10: "06-batchnorm",
-    6: "07-receptive-field",
-    12: "08-gpu-pipeline",
-}
+# The lesson files, read from lessons/ (a stray or misnamed file is caught below).
+EXPECTED_FILES = tuple(lesson.path.name for lesson in load_lessons())
+
+# The longest line of code a lesson may hold: an 80-column terminal shows 74 characters of
+# a code block (the lesson's margins and the block's padding take the rest).
+CODE_WIDTH = 74
 
 CHECK_HEADING = "## Check yourself"
 CSV_NAME = "mnist_small.csv"
@@ -61,6 +48,7 @@ _FENCED = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _ARROW = re.compile(r"^#\s*->")
+_WIDGET_BLOCK = re.compile(r"^```(?:predict|picture)[ \t]*\n.*?^```[ \t]*$", re.S | re.M)
 
 
 def _lesson(name: str) -> Lesson:
@@ -172,11 +160,10 @@ def test_instrument_rejects_shape_comments_it_cannot_check() -> None:
 # --- the set of lessons ---------------------------------------------------------------------
 
 
-def test_thirteen_lessons_in_syllabus_order() -> None:
+def test_lessons_numbered_in_order() -> None:
     lessons = load_lessons()
-    names = tuple(lesson.path.name for lesson in lessons)
-    assert names == EXPECTED_FILES, f"lesson files differ from the syllabus: {names}"
-    assert [lesson.number for lesson in lessons] == list(range(1, 14))
+    assert lessons, f"no lessons in {lessons_dir()}"
+    assert [lesson.number for lesson in lessons] == list(range(1, len(lessons) + 1))
     for lesson in lessons:
         assert lesson.title.strip(), f"{lesson.path.name} has an empty title"
         assert len(lesson.title) < TITLE_MAX, (
@@ -268,15 +255,248 @@ def test_relative_links_resolve(name: str) -> None:
     assert not missing, f"{name} has broken links:\n" + "\n".join(missing)
 
 
-def test_each_exercise_is_introduced_by_its_lesson() -> None:
-    for number, folder in EXERCISE_OF_LESSON.items():
-        lesson = load_lessons()[number - 1]
-        link = f"(../exercises/{folder}/README.md)"
-        assert link in lesson.markdown, f"{lesson.path.name} should link to {link}"
-        before = lesson.markdown.index(CHECK_HEADING)
-        assert lesson.markdown.index(link) < before, (
-            f"{lesson.path.name}: mention exercises/{folder} before '{CHECK_HEADING}'"
-        )
+def test_a_lesson_introduces_only_its_own_exercises() -> None:
+    """A link to an exercise stands in the lesson its exercise.toml names, before the check."""
+    lesson_of = {ex.folder.name: ex.lesson for ex in load_exercises()}
+    for lesson in load_lessons():
+        for match in re.finditer(r"\(\.\./exercises/([^/)]+)/README\.md\)", lesson.markdown):
+            folder = match.group(1)
+            assert lesson_of.get(folder) == lesson.number, (
+                f"{lesson.path.name} links to exercises/{folder}, whose exercise.toml says "
+                f"lesson = {lesson_of.get(folder)}"
+            )
+            assert match.start() < lesson.markdown.index(CHECK_HEADING), (
+                f"{lesson.path.name}: mention exercises/{folder} before '{CHECK_HEADING}'"
+            )
+
+
+@per_lesson
+def test_code_lines_fit_an_80_column_terminal(name: str) -> None:
+    lesson = _lesson(name)
+    long = [
+        f"{name} line {_block_start_line(lesson, block.source) + i}: {len(line)} characters"
+        for block in lesson.blocks
+        if block.language not in ("picture", FENCE)
+        for i, line in enumerate(block.source.splitlines())
+        if len(line) > CODE_WIDTH
+    ]
+    assert not long, f"code lines over {CODE_WIDTH} characters are cut at 80x24:\n" + "\n".join(
+        long
+    )
+
+
+# --- predictions ----------------------------------------------------------------------------
+
+
+@per_lesson
+def test_each_lesson_asks_for_a_prediction_that_checks_its_own_answer(name: str) -> None:
+    lesson = _lesson(name)
+    try:
+        predictions = lesson_predictions(lesson)
+    except PredictionError as exc:
+        pytest.fail(str(exc))
+    assert predictions, f"{name}: no ```predict block"
+    for prediction in predictions:
+        assert prediction.check(prediction.answer).correct, prediction.key
+        assert ANSWER_MARKER not in prediction.reveal, prediction.key
+
+
+def _answer_patterns(prediction: Prediction) -> list[re.Pattern[str]]:
+    """How a prediction's answer could be written elsewhere in the lesson."""
+    if prediction.kind == "number":
+        value = int(re.sub(r"[,_ ]", "", prediction.answer))
+        return [_number_pattern(value)] if value >= 10 else []
+    if prediction.kind == "shape":
+        numbers = [int(n) for n in re.findall(r"\d+", prediction.answer)]
+        return [re.compile(r"\b" + r"\s*[,×x]\s*".join(map(str, numbers)) + r"\b")]
+    return []
+
+
+@per_lesson
+def test_a_prediction_is_not_answered_before_it_is_asked(name: str) -> None:
+    """The answer shows only in the prediction's explanation, not in the lesson's text or
+    code, where the learner would read it before committing to a guess."""
+    lesson = _lesson(name)
+    outside = _WIDGET_BLOCK.sub("", lesson.body)
+    for prediction in lesson_predictions(lesson):
+        for pattern in _answer_patterns(prediction):
+            found = pattern.search(outside)
+            assert found is None, (
+                f"{prediction.key}: the lesson shows the answer {found.group(0)!r} outside the "
+                "prediction's explanation"
+            )
+
+
+def test_predictions_are_checked_by_kind() -> None:
+    block = "question: What shape?\nanswer: 8, 16, 14, 14\n---\nBecause."
+    shape = parse_prediction(block, "demo-1")
+    assert shape.check("(8, 16, 14, 14)").correct
+    assert not shape.check("8, 16, 28, 28").correct
+    with pytest.raises(PredictionError, match="not a shape"):
+        shape.check("sixteen")
+    count = parse_prediction("question: How many?\nanswer: 31,000\n---\nSo.", "demo-2")
+    assert count.check("31000").correct and count.check("31,000").correct
+    with pytest.raises(PredictionError, match="not a whole number"):
+        count.check("3.1e4")
+    choice = parse_prediction(
+        "question: Which?\nchoices: max | mean\nanswer: mean\n---\nThe mean.", "demo-3"
+    )
+    assert choice.check("b").correct and choice.check("Mean").correct
+    assert not choice.check("a").correct
+    with pytest.raises(PredictionError, match="none of the choices"):
+        choice.check("median")
+    with pytest.raises(PredictionError, match="'---'"):
+        parse_prediction("question: Q\nanswer: 3", "demo-4")
+
+
+# --- no answer before its exercise -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Giveaway:
+    """One way an exercise's answer can be shown: a pattern, and (for a shape) the
+    exercise's input, which must show in the same place for the shape to count."""
+
+    what: str
+    pattern: re.Pattern[str]
+    context: re.Pattern[str] | None = None
+
+
+def _number_pattern(value: int) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\d,.]){value:,}(?![\d,])|(?<![\d,.]){value}(?![\d,])")
+
+
+def _shape_pattern(shape: tuple[int, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\d)" + r"\s*[,×x]\s*".join(map(str, shape)) + r"(?!\d)")
+
+
+def _answer_lines(exercise: Exercise) -> list[str]:
+    """The solution's lines of code that its starter lacks: the exercise's answer as code."""
+
+    def code(source: str) -> list[str]:
+        lines = (line.split("#", 1)[0].strip() for line in source.splitlines())
+        return [line for line in lines if len(line) >= 12]
+
+    given = set(code(exercise.starter))
+    return [line for line in code(exercise.solution) if line not in given]
+
+
+def giveaways(exercise: Exercise) -> list[Giveaway]:
+    """An exercise's answers, from its own files: the values of a numeric exercise's
+    solution (a count, a square side, a shape on the statement's input)."""
+    if exercise.kind != "numeric":
+        return []
+    values: dict[str, object] = {}
+    exec(compile(exercise.solution, str(exercise.folder / "solution.py"), "exec"), values)
+    inputs = [
+        tuple(int(n) for n in re.findall(r"\d+", found))
+        for found in re.findall(r"\(\d+(?:, \d+){2}\)|\d+x\d+", exercise.statement)
+    ]
+    context = (
+        re.compile("|".join(_shape_pattern(shape).pattern for shape in set(inputs)))
+        if inputs
+        else None
+    )
+    out: list[Giveaway] = []
+    for field in exercise.fields:
+        value = values.get(field["name"])
+        what = f"exercise {exercise.number} {field['name']} = {value!r}"
+        if isinstance(value, bool) or isinstance(value, str):
+            continue
+        if isinstance(value, int) and value >= 1000:
+            out.append(Giveaway(what, _number_pattern(value)))
+        elif isinstance(value, int) and value >= 10:
+            out.append(Giveaway(what, _shape_pattern((value, value))))
+        elif isinstance(value, tuple):
+            out.append(Giveaway(what, _shape_pattern(value), context))
+    return out
+
+
+def _plain(renderable: object) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def picture_texts(block: PictureBlock, home: Path) -> list[str]:
+    """What a lesson picture can show without the learner typing anything: its first
+    state, every stack or example its keys switch to, as plain text."""
+    from tutor.shapes import trace_stack
+    from tutor.widgets.picture import Picture
+    from tutor.widgets.receptive_field_view import STACKS, ReceptiveFieldView
+    from tutor.widgets.shape_calculator import EXAMPLES, ShapeCalculator, parse_shape, result_table
+
+    widget = make_picture(block, home)
+    if isinstance(widget, ShapeCalculator):
+        stacks = [(widget.start_shape, widget.start_layers)]
+        stacks += [(shape, layers) for _, shape, layers in EXAMPLES]
+        texts = []
+        for shape_text, layers in stacks:
+            shape = parse_shape(shape_text)
+            assert shape is not None, f"{block}: bad input shape {shape_text!r}"
+            texts.append(_plain(result_table(shape, trace_stack(shape, layers.splitlines()))))
+        return texts
+    if isinstance(widget, ReceptiveFieldView):
+        texts = []
+        for index, (_, windows) in enumerate(STACKS):
+            widget.stack, widget.depth = index, len(windows)
+            texts.append(widget.draw().plain)
+        return texts
+    if isinstance(widget, Picture):
+        return [widget.draw().plain]
+    return []
+
+
+def places_before(exercise: Exercise, home: Path) -> list[tuple[str, str]]:
+    """(where, text) of everything a learner reads before the exercise: each part and
+    picture of the lessons up to its own, and the starters of the other exercises that
+    those lessons open."""
+    places: list[tuple[str, str]] = []
+    for lesson in load_lessons()[: exercise.lesson]:
+        for part in split_pictures(lesson.markdown):
+            if isinstance(part, PictureBlock):
+                where = f"{lesson.path.name}, picture {part.name}"
+                places += [(where, text) for text in picture_texts(part, home)]
+            elif isinstance(part, str):
+                places.append((lesson.path.name, part))
+    for other in load_exercises():
+        if other != exercise and other.lesson <= exercise.lesson:
+            places.append((f"exercise {other.number}'s starter", other.starter))
+    return places
+
+
+def test_the_giveaway_finder_finds_the_known_giveaways() -> None:
+    """Lesson 7 once worked out 31,530, and lesson 3's calculator showed exercise 1(c)."""
+    exercises = {ex.number: ex for ex in load_exercises()}
+    cnn = next(g for g in giveaways(exercises[3]) if "cnn_params" in g.what)
+    assert cnn.pattern.search("| total | 31,530 |") and cnn.pattern.search("# 31530")
+    assert not cnn.pattern.search("131,530") and not cnn.pattern.search("31,5301")
+    c = next(g for g in giveaways(exercises[1]) if " c = " in g.what)
+    table = "input  (1, 3, 32, 32)\n1  Conv2d(3, 16, 3, padding=1, stride=2)  (1, 16, 16, 16)"
+    assert c.pattern.search(table) and c.context is not None and c.context.search(table)
+    assert not (c.context.search("(1, 16, 16, 16) from a 1x28x28 digit"))
+    side = next(g for g in giveaways(exercises[7]) if "receptive_field" in g.what)
+    assert side.pattern.search("Unit (1, 1) sees 18×18 input pixels")
+
+
+def test_no_lesson_or_other_starter_gives_an_exercise_away(tmp_path: Path) -> None:
+    problems: list[str] = []
+    for exercise in load_exercises():
+        answer_lines = _answer_lines(exercise)
+        for where, text in places_before(exercise, tmp_path):
+            for giveaway in giveaways(exercise):
+                found = giveaway.pattern.search(text)
+                if found and (giveaway.context is None or giveaway.context.search(text)):
+                    problems.append(f"{where} shows {giveaway.what} ({found.group(0)!r})")
+            shown = [line for line in answer_lines if line in text]
+            if len(answer_lines) >= 3 and len(shown) >= 0.8 * len(answer_lines):
+                problems.append(
+                    f"{where} holds {len(shown)} of the {len(answer_lines)} lines of "
+                    f"exercise {exercise.number}'s solution"
+                )
+    assert not problems, "answers shown before their exercise:\n" + "\n".join(problems)
 
 
 # --- running every example ------------------------------------------------------------------

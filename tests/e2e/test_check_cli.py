@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.course import find_exercise
+from tutor.course import find_exercise, load_exercises
 from tutor.paths import HOME_ENV
 
 CONTRACT_KEYS = ["exercise", "slug", "passed", "elapsed_s", "parts"]
@@ -87,11 +87,16 @@ def test_human_output_has_a_line_per_part_and_a_summary(tmp_path: Path, learner_
 
 
 def test_unknown_exercise_is_a_one_line_usage_error(learner_home: Path) -> None:
-    done = cli("check", "9", home=learner_home)
+    beyond = str(len(load_exercises()) + 1)  # one past the last exercise of the course
+    done = cli("check", beyond, home=learner_home)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "unknown exercise '9'" in lines[0] and "module-class" in lines[0]
+    assert (
+        len(lines) == 1
+        and f"unknown exercise '{beyond}'" in lines[0]
+        and "module-class" in lines[0]
+    )
     assert "Traceback" not in done.stderr
 
 
@@ -143,6 +148,7 @@ def test_check_defaults_to_the_workspace_copy_and_list_shows_passed(learner_home
         "tries": 2,
         "hints_shown": 0,
         "solution_seen": False,
+        "last": "passed",
     }
 
 
@@ -150,7 +156,15 @@ def test_batchnorm_check_plots_both_loss_curves(learner_home: Path) -> None:
     solution = find_exercise("6").folder / "solution.py"
     done = cli("check", "6", str(solution), home=learner_home)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "mean training loss per epoch" in done.stdout
+    assert "training loss per batch" in done.stdout
+    assert "kept from an earlier check" not in done.stdout
+    cached = json.loads((learner_home / "cache" / "checks" / "batchnorm.json").read_text())
+    [curve] = cached.values()
+    assert len(curve["batches"]) == 3 * 12 and len(curve["loss"]) == 3  # 384 digits, batch 32
+    again = cli("check", "6", str(solution), home=learner_home)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "kept from an earlier check on this machine" in again.stdout
+    assert again.stdout.split("final loss")[1] == done.stdout.split("final loss")[1]
     assert "test accuracy per epoch" in done.stdout
     assert "with BatchNorm" in done.stdout and "without BatchNorm" in done.stdout
     assert "\x1b[" not in done.stdout  # no colour codes when not on a terminal
@@ -204,3 +218,62 @@ def test_watch_rechecks_on_every_save(tmp_path: Path, learner_home: Path) -> Non
             raise
     assert code == 0
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.slow
+def test_ten_checks_at_once_record_ten_tries_and_keep_the_pass(
+    tmp_path: Path, learner_home: Path
+) -> None:
+    ex = find_exercise("1")
+    right = answer(tmp_path, ex.solution, "right.py")
+    wrong = answer(tmp_path, ex.starter, "wrong.py")
+    assert cli("check", "1", str(right), home=learner_home).returncode == 0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tutor", "check", "1", str(wrong if i % 2 else right)],
+            cwd=tmp_path,
+            env={**os.environ, HOME_ENV: str(learner_home)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(10)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode in (0, 1) and "Traceback" not in err
+    state = json.loads((learner_home / "progress.json").read_text())["exercises"][ex.slug]
+    assert state["tries"] == 11 and state["state"] == "passed"
+    row = next(
+        line for line in cli("list", home=learner_home).stdout.splitlines() if ex.slug in line
+    )
+    assert "passed" in row and "11 tries" in row
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe not utf-8", b'{"exercises": {"x": {"tries": 1e400}}}', b'{"exercises": ['],
+    ids=["not UTF-8", "1e400", "truncated"],
+)
+def test_a_damaged_progress_file_is_a_note_not_a_crash(learner_home: Path, damage: bytes) -> None:
+    (learner_home / "progress.json").write_bytes(damage)
+    listed = cli("list", home=learner_home)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr
+    assert "damaged" in listed.stdout and "conv-arithmetic" in listed.stdout
+    assert list(learner_home.glob("progress.json.corrupt-*"))
+
+
+@pytest.mark.parametrize("value", ["nan", "0", "-5", "inf", "soon"])
+def test_check_timeout_must_be_a_finite_positive_number(learner_home: Path, value: str) -> None:
+    done = cli("check", "1", "--timeout", value, home=learner_home)
+    assert done.returncode == 2 and "positive number of seconds" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_check_timeout_gives_the_limit(tmp_path: Path, learner_home: Path) -> None:
+    path = answer(tmp_path, "import time\ntime.sleep(30)\n")
+    done = cli("check", "5", str(path), "--timeout", "2", "--json", home=learner_home)
+    assert done.returncode == 1
+    [part] = one_object(done.stdout)["parts"]
+    assert "after 2 seconds" in part["message"] and "--timeout S" in part["message"]
+    assert "ran longer than" not in part["message"]  # the limit is said once

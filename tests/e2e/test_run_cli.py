@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import scripts
+from tests.e2e.levels import require
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -63,6 +64,7 @@ def test_human_output_has_trace_chart_and_outcome(train_file: Path, tmp_path: Pa
     assert "shape trace" in done.stdout
     assert "(64, 16, 14, 14)" in done.stdout
     assert "training loss" in done.stdout
+    assert "\x1b" not in done.stdout  # piped: the chart comes without colour
     assert "✓ finished" in done.stdout
     assert "isolation" in done.stderr  # which isolation level is in force
     if shutil.which("bwrap"):
@@ -113,8 +115,8 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(tmp_path: Path) -> None:
     assert "no CUDA GPU" in done.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="home hiding needs bubblewrap")
 def test_a_script_cannot_read_the_learners_home(tmp_path: Path) -> None:
+    require("bubblewrap")
     home = Path("/var/tmp") / f"cnn-tutor-home-{uuid.uuid4().hex}"
     home.mkdir()
     home.chmod(0o755)
@@ -176,8 +178,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("level", ["bubblewrap", "namespaces"])
 def test_killing_the_tutor_takes_the_worker_and_the_job_with_it(level: str, tmp_path: Path) -> None:
-    if level == "bubblewrap" and not shutil.which("bwrap"):
-        pytest.skip("bubblewrap is not installed")
+    require(level)
     (tmp_path / "spin.py").write_text("print('spinning', flush=True)\nwhile True:\n    pass\n")
     env = {**os.environ, "CNN_TUTOR_ISOLATION": level}
     tutor = subprocess.Popen(
@@ -204,3 +205,27 @@ def test_killing_the_tutor_takes_the_worker_and_the_job_with_it(level: str, tmp_
     finally:
         if tutor.poll() is None:
             tutor.kill()
+
+
+def test_text_output_has_size_arithmetic_receptive_field_and_the_doctor(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(scripts.TRAIN.replace("        optimizer.zero_grad()\n", ""))
+    done = cli("run", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # a likely bug, not a failure
+    table = done.stdout.split("shape trace", 1)[1]
+    assert "output size" in table and " rf" in table
+    conv = next(line for line in table.splitlines() if "Conv2d(1, 16, k=3, s=1, p=1)" in line)
+    assert "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28" in conv and conv.rstrip().endswith("3×3")
+    pool = next(line for line in table.splitlines() if "MaxPool2d(k=2, s=2, p=0)" in line)
+    assert "⌊(28 − 2 + 2·0)/2⌋ + 1 = 14" in pool and pool.rstrip().endswith("4×4")
+    assert "⚠ zero-grad (line 32): optimizer.step() ran again" in done.stdout
+
+
+def test_json_shape_events_carry_formula_and_rf(train_file: Path, tmp_path: Path) -> None:
+    done = cli("run", str(train_file), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shapes = {e["module"]: e for e in events_of(done.stdout) if e["type"] == "shape"}
+    assert shapes["Sequential.0"]["formula"] == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28"
+    assert shapes["Sequential.0"]["rf"] == 3 and shapes["Sequential.2"]["rf"] == 4
+    assert "rf" not in shapes["Sequential.4"]  # a Linear has no window
+    assert not [e for e in events_of(done.stdout) if e["type"] == "warning"]

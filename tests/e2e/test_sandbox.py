@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e import scripts
+from tests.e2e.levels import require
 from tutor.events import to_json
 from tutor.sandbox.client import JobSpec, Sandbox
 
@@ -200,15 +201,15 @@ async def test_killing_its_parent_leaves_the_tutor_running(box: Sandbox) -> None
     assert output(after) == "still serving\n"
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap or namespaces")
 async def test_opening_a_socket_is_refused(box: Sandbox) -> None:
+    require("bubblewrap")
     error = the_error(await run(box, scripts.OPEN_SOCKET))
     assert error["kind"] == "sandbox"
     assert "network" in error["explanation"]
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap or namespaces")
 async def test_a_name_lookup_is_explained_as_no_network(box: Sandbox) -> None:
+    require("bubblewrap")
     error = the_error(await run(box, "import socket\nsocket.getaddrinfo('example.com', 80)\n"))
     assert error["kind"] == "sandbox"
     assert "no network" in error["explanation"]
@@ -236,8 +237,8 @@ async def test_learner_output_cannot_fake_events(box: Sandbox) -> None:
     assert the_error(events)["message"].startswith("ValueError")
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="file isolation needs bubblewrap")
 async def test_files_outside_the_job_folder_cannot_be_written() -> None:
+    require("bubblewrap")
     outside = Path("/var/tmp") / f"cnn-tutor-test-{uuid.uuid4().hex}"
     outside.mkdir(mode=0o777)
     outside.chmod(0o777)
@@ -253,8 +254,8 @@ async def test_files_outside_the_job_folder_cannot_be_written() -> None:
         shutil.rmtree(outside, ignore_errors=True)
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="file isolation needs bubblewrap")
 async def test_the_learners_home_is_hidden() -> None:
+    require("bubblewrap")
     home = Path("/var/tmp") / f"cnn-tutor-home-{uuid.uuid4().hex}"
     home.mkdir()
     (home / "secret.txt").write_text("private")

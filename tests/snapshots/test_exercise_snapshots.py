@@ -44,3 +44,35 @@ def test_code_exercise(
 ) -> None:
     app = app_at(learner_home, "exercise-05", monkeypatch)
     assert snap_compare(app, run_before=still_cursor, terminal_size=size)
+
+
+async def type_a_sum(pilot: Pilot[None]) -> None:
+    await still_cursor(pilot)
+    box = pilot.app.screen.query_one("#field-cnn_params", Input)
+    box.focus()
+    await pilot.press(*"16 * 9 + 16")
+    await pilot.pause()
+
+
+def test_form_shows_the_value_of_a_sum(
+    snap_compare, learner_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_at(learner_home, "exercise-03", monkeypatch)
+    assert snap_compare(app, run_before=type_a_sum, terminal_size=(80, 24))
+
+
+async def test_every_editor_is_highlighted(
+    learner_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tree-sitter is installed (textual[syntax]): the snapshots above show its colours."""
+    app = app_at(learner_home, "exercise-05", monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        editors = list(app.screen.query(TextArea))
+        assert editors and all(e.is_syntax_aware for e in editors)
+        await pilot.press("escape", "escape", "y")  # the map, then the playground
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if app.screen.query(TextArea):
+                break
+        assert all(e.is_syntax_aware for e in app.screen.query(TextArea))

@@ -25,7 +25,7 @@ async def run_lesson_7_example(pilot: Pilot[None]) -> None:
     await pilot.press("r")
     for _ in range(1200):  # a safety net of two minutes, not a timing assertion
         screen = pilot.app.screen
-        if isinstance(screen, PlaygroundScreen) and screen.sandbox and screen.sandbox.info:
+        if isinstance(screen, PlaygroundScreen) and screen.sandbox and screen.sandbox.info.pid:
             break
         await pilot.pause(0.1)
     await pilot.press("f5")

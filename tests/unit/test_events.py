@@ -43,6 +43,7 @@ EXAMPLES: list[events.Event] = [
     events.SandboxInfo(level="limits", note="limits only", torch=None, cuda=False),
     events.Device(device="cpu"),
     events.Inner(pid=77),
+    events.SpaceUsed(bytes=4096),
     events.Exited(code=None, signal=9),
 ]
 

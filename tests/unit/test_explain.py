@@ -323,11 +323,11 @@ def test_python_memory_error(tracer: Tracer) -> None:
 
 
 def test_generic_fallback_names_type_message_and_line(tracer: Tracer) -> None:
-    error = fail(HEADER + "x = torch.zeros(3)\ny = x.view(7)\n", tracer)
+    error = fail(HEADER + "x = torch.zeros(3)\ny = x.sum(dim=5)\n", tracer)
     assert error["kind"] == "exception" and error["line"] == 4 and error["layer"] is None
-    assert error["message"] == "RuntimeError: shape '[7]' is invalid for input of size 3"
+    assert error["message"].startswith("IndexError: Dimension out of range")
     text = error["explanation"]
-    assert "RuntimeError" in text and "line 4" in text and "x.view(7)" in text
+    assert "IndexError" in text and "line 4" in text and "x.sum(dim=5)" in text
 
 
 def test_generic_fallback_inside_a_layer_names_it(tracer: Tracer) -> None:
@@ -336,7 +336,7 @@ def test_generic_fallback_inside_a_layer_names_it(tracer: Tracer) -> None:
         + """
 class Broken(nn.Module):
     def forward(self, x):
-        return x.view(-1, 999)
+        return x.sum(dim=5)
 
 Broken()(torch.rand(2, 3))
 """,
@@ -350,3 +350,40 @@ Broken()(torch.rand(2, 3))
 def test_missing_import(tracer: Tracer) -> None:
     error = fail("model = nn.Sequential()\n", tracer)
     assert "import torch.nn as nn" in error["explanation"] and error["line"] == 1
+
+
+def _broken(context: Any) -> Any:
+    raise KeyError("no such shape")
+
+
+def test_a_recogniser_that_raises_fails_loudly_under_tests(
+    tracer: Tracer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.sandbox import explain as module
+
+    monkeypatch.setattr(module, "RECOGNISERS", [_broken, *module.RECOGNISERS])
+    with pytest.raises(KeyError, match="no such shape"):
+        fail(HEADER + "x = torch.zeros(3)\ny = x.sum(dim=5)\n", tracer)
+
+
+def test_elsewhere_a_raising_recogniser_falls_back_and_is_reported(
+    tracer: Tracer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.sandbox import explain as module
+
+    monkeypatch.setattr(module, "RECOGNISERS", [_broken, *module.RECOGNISERS])
+    monkeypatch.setattr(module, "strict", lambda: False)
+    error = fail(HEADER + "nn.Linear(4, 2)(torch.zeros(3, 5))\n", tracer)
+    assert error["recogniser_error"] == "_broken: KeyError: 'no such shape'"
+    assert "nn.Linear(5, 2)" in error["explanation"]  # the next recogniser still explains it
+    assert "explanation rules failed here: _broken: KeyError" in error["explanation"]
+
+
+def test_the_recognisers_are_one_ordered_table() -> None:
+    from tutor.sandbox import explain as module
+
+    names = [r.__name__ for r in module.RECOGNISERS]
+    assert names[:2] == ["workers", "memory"]  # OS errors of worker processes first
+    assert names.index("target_dtype") < names.index("target_shape")
+    assert names.index("devices") < names.index("dtypes")
+    assert all(name in module.__doc__ for name in names)  # each is documented in order

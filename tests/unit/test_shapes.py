@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tutor.checks.compare import fmt_shape
 from tutor.shapes import (
     Window,
+    conv_out,
+    conv_out_rounded_up,
+    conv_params,
     formula,
+    linear_params,
     parse_layer,
     parse_stack_line,
+    pool_out,
     receptive_field,
+    shape_text,
     trace_stack,
 )
 
@@ -145,6 +154,57 @@ def test_short_lines_and_pytorch_calls_read_alike() -> None:
 
 
 def test_the_older_names_still_work() -> None:
-    assert formula(28, 3, 1, 1) == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28"
+    assert formula(28, 3, stride=1, padding=1) == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28"
     window = parse_layer("Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))")
     assert window == Window("conv", 3, 1, 1, 1, 16)
+
+
+# --- the one home of the arithmetic: output sizes, parameter counts, shape text -------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 3),
+)
+def test_output_sides_agree_with_torch(size: int, kernel: int, stride: int, padding: int) -> None:
+    if size + 2 * padding < kernel or 2 * padding > kernel:
+        return  # torch refuses these layers; the trace reports them as problems
+    x = torch.zeros(1, 1, size, size)
+    conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)
+    pool = nn.MaxPool2d(kernel, stride=stride, padding=padding)
+    assert conv(x).shape[-1] == conv_out(size, kernel, stride=stride, padding=padding)
+    assert pool(x).shape[-1] == pool_out(size, kernel, stride=stride, padding=padding)
+    if size >= kernel:  # a pool's stride defaults to its window
+        assert nn.MaxPool2d(kernel)(x).shape[-1] == pool_out(size, kernel)
+    exact = (size - kernel + 2 * padding) % stride == 0
+    rounded_up = conv_out_rounded_up(size, kernel, stride=stride, padding=padding)
+    assert rounded_up == conv_out(size, kernel, stride=stride, padding=padding) + (not exact)
+
+
+def test_stride_and_padding_must_be_named() -> None:
+    """The arithmetic once took them in two orders; naming them makes a swap impossible."""
+    with pytest.raises(TypeError):
+        conv_out(32, 3, 2, 1)  # type: ignore[misc]
+    assert conv_out(32, 3, stride=2, padding=1) == 16
+
+
+@pytest.mark.parametrize(("bias"), [True, False])
+def test_parameter_counts_agree_with_torch(bias: bool) -> None:
+    def count(module: Any) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    assert conv_params(3, 16, 5, bias=bias) == count(nn.Conv2d(3, 16, 5, bias=bias))
+    assert linear_params(784, 100, bias=bias) == count(nn.Linear(784, 100, bias=bias))
+    assert Window("conv", 5, 1, in_channels=3, out_channels=16, bias=bias).params == (
+        conv_params(3, 16, 5, bias=bias)
+    )
+
+
+def test_shape_text_prints_shapes_as_python_prints_tuples() -> None:
+    assert shape_text((16, 32, 32)) == str((16, 32, 32))
+    assert shape_text([10]) == str((10,))
+    assert shape_text(None) == "-" and shape_text(None, none="?") == "?"
+    assert fmt_shape((4, 10)) == "(4, 10)" and fmt_shape(None) == "?"

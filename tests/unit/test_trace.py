@@ -419,3 +419,124 @@ def test_uninstall_restores_everything(events: list) -> None:
     torch.nn.MSELoss()(model(torch.rand(3, 2)), torch.rand(3, 1))
     tracer.flush()
     assert events == []
+
+
+def test_functional_and_module_losses_count_once_each(tracer: Tracer, events: list) -> None:
+    run(
+        """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from torch.nn.functional import cross_entropy
+        model = nn.Linear(4, 3)
+        x, y = torch.rand(8, 4), torch.randint(0, 3, (8,))
+        a = nn.CrossEntropyLoss()(model(x), y)       # calls F.cross_entropy inside: once
+        b = F.nll_loss(F.log_softmax(model(x), 1), y)
+        c = cross_entropy(model(x), y)                 # imported by name after install
+        with torch.no_grad():
+            F.cross_entropy(model(x), y)               # evaluation: not a training step
+        """,
+        tracer,
+    )
+    assert [e["step"] for e in of_type(events, "loss")] == [1, 2, 3]
+    assert not of_type(events, "note")  # nothing thinned at max_rate=0
+
+
+def test_conv_and_pool_rows_carry_formula_and_receptive_field(tracer: Tracer, events: list) -> None:
+    run(SEQUENTIAL_CNN, tracer)
+    rows = {e["module"]: e for e in of_type(events, "shape")}
+    assert rows["Sequential.0"]["formula"] == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28"
+    assert rows["Sequential.0"]["rf"] == 3
+    assert rows["Sequential.2"]["formula"] == "⌊(28 − 2 + 2·0)/2⌋ + 1 = 14"
+    assert rows["Sequential.2"]["rf"] == 4
+    assert "rf" not in rows["Sequential.4"] and "formula" not in rows["Sequential.1"]
+
+
+def test_a_reused_pool_extends_the_field_at_each_use(tracer: Tracer, events: list) -> None:
+    namespace = run(SIMPLE_CNN, tracer)
+    namespace["model"](torch.rand(2, 1, 28, 28))
+    fields = [(e["module"], e["rf"]) for e in of_type(events, "shape") if "rf" in e]
+    assert fields == [
+        ("SimpleCNN.conv1", 3),
+        ("SimpleCNN.pool", 4),
+        ("SimpleCNN.conv2", 8),
+        ("SimpleCNN.pool", 10),
+    ]
+
+
+def test_thinning_is_noted_at_flush(events: list) -> None:
+    tracer = Tracer(lambda event: events.append(to_json(event)), max_rate=1)
+    tracer.install()
+    try:
+        run(
+            """
+            import torch
+            w = torch.ones(2, requires_grad=True)
+            for _ in range(20):
+                torch.nn.functional.mse_loss(w, torch.zeros(2))
+            """,
+            tracer,
+        )
+    finally:
+        tracer.uninstall()
+    sent = len(of_type(events, "loss"))
+    (note,) = of_type(events, "note")
+    assert sent < 20 and f"charted at {sent} of its 20 steps" in note["text"]
+
+
+ACCUMULATION = """
+import torch
+import torch.nn as nn
+model = nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i in range(8):
+    loss = model(torch.rand(3, 4)).pow(2).mean()
+    loss.backward()
+    if i % 2 == 1:           # gradient accumulation on purpose: a step every 2 batches
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+
+
+def test_gradient_accumulation_on_purpose_is_not_flagged(tracer: Tracer, events: list) -> None:
+    run(ACCUMULATION, tracer)
+    assert not of_type(events, "warning")
+
+
+def test_a_missing_zero_grad_is_flagged_at_the_step_line(tracer: Tracer, events: list) -> None:
+    run(ACCUMULATION.replace("        optimizer.zero_grad()\n", ""), tracer)
+    (warning,) = of_type(events, "warning")
+    assert warning["kind"] == "zero-grad" and warning["line"] == 10  # optimizer.step()
+
+
+def test_a_shape_check_before_training_is_not_an_evaluation(tracer: Tracer, events: list) -> None:
+    run(
+        """
+        import torch
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+        with torch.no_grad():
+            print(model(torch.rand(1, 4)).shape)    # before any step: not flagged
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        optimizer.zero_grad()
+        model(torch.rand(3, 4)).sum().backward()
+        optimizer.step()
+        with torch.no_grad():
+            model(torch.rand(3, 4))                 # after training, in train mode: flagged
+        """,
+        tracer,
+    )
+    (warning,) = of_type(events, "warning")
+    assert warning["kind"] == "eval-mode" and warning["line"] == 12
+    assert "Dropout" in warning["message"] and "model.eval()" in warning["message"]
+
+
+def test_layer_names_are_cut_after_padding_and_stride() -> None:
+    from tutor.shapes import short_layer
+
+    conv = "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)"
+    assert short_layer(conv) == "Conv2d(3, 64, k=7, s=2, p=3)"
+    pool = "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)"
+    assert short_layer(pool) == "MaxPool2d(k=3, s=2, p=1)"
+    norm = "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert short_layer(norm) == "BatchNorm2d(64, eps=1e-05, momentum=0.1…"  # cut, and said

@@ -6,7 +6,7 @@ import importlib
 import importlib.util
 import sys
 
-SECTIONS = ["ui", "sandbox", "checks", "playground", "grade"]
+SECTIONS = ["ui", "sandbox", "realworld", "checks", "playground", "grade"]
 
 Row = tuple[str, str, str]
 

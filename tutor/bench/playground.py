@@ -60,7 +60,9 @@ async def _measure() -> tuple[list[float], list[float], float]:
     home = Path(tempfile.mkdtemp(prefix="cnn-tutor-bench-"))
     app = TutorApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = PlaygroundScreen(FLOOD, "the benchmark", "bench")
+        screen = PlaygroundScreen(
+            FLOOD, "the benchmark", "bench", home=home, sandboxes=app.sandboxes
+        )
         await app.push_screen(screen)
         while not (screen.sandbox and screen.sandbox.info.pid):
             await pilot.pause(0.1)
@@ -71,7 +73,7 @@ async def _measure() -> tuple[list[float], list[float], float]:
             for _ in range(RUNS):
                 before = tabs.active
                 started = time.perf_counter()
-                app.simulate_key("f3")
+                app.simulate_key("f9")
                 while tabs.active == before:
                     await asyncio.sleep(0.0005)
                 painted = asyncio.get_running_loop().create_future()

@@ -2,8 +2,11 @@
 
 Runs inside the sandbox only (torch is imported by `install`, never at import time).
 PyTorch's "meta" device plays the part of the GPU: tensors there have shapes and dtypes
-but no data, and mixing them with CPU tensors in one operation raises the same error a
-real GPU gives ("Expected all tensors to be on the same device ..."). While installed:
+but no data, and mixing them with CPU tensors in one operation raises the error a real
+GPU gives there: a CPU batch into a CUDA convolution "Input type (torch.FloatTensor) and
+weight type (torch.cuda.FloatTensor) should be the same ...", anything else (a Linear,
+labels left behind in the loss) "Expected all tensors to be on the same device ...".
+While installed:
 
 - `torch.cuda.is_available()` is True, and `torch.device("cuda")` is accepted anywhere a
   device is (`.to(device)`, `.cuda()`, `device=` of factories, `model.to(device)`);
@@ -58,6 +61,52 @@ _NO_MIX_CHECK = {
     "element_size",
 }
 _LOSSES = {"cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy"}
+_CONVS = {
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+}
+# Where CUDA PyTorch reports the mix-up for the commonest cases: (argument, method).
+_WHERE = {
+    ("linear", "input"): ("mat1", "wrapper_CUDA_addmm"),
+    ("cross_entropy", "target"): ("target", "wrapper_CUDA_nll_loss_forward"),
+    ("nll_loss", "target"): ("target", "wrapper_CUDA_nll_loss_forward"),
+}
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
+
+def type_name(dtype: Any, on_gpu: bool) -> str:
+    """A tensor type as PyTorch's messages print it: torch.FloatTensor, torch.cuda.FloatTensor."""
+    name = _TYPE_NAMES.get(str(dtype).removeprefix("torch."), "Tensor")
+    return f"torch.cuda.{name}" if on_gpu else f"torch.{name}"
+
+
+def conv_mix_message(input_dtype: Any, input_on_gpu: bool, other: str, other_dtype: Any) -> str:
+    """PyTorch's message for a convolution whose input and weight (or bias) devices differ.
+
+    A CPU input goes to the CPU (MKLDNN) convolution, whose message adds a clause."""
+    message = (
+        f"Input type ({type_name(input_dtype, input_on_gpu)}) and {other} type "
+        f"({type_name(other_dtype, not input_on_gpu)}) should be the same"
+    )
+    if not input_on_gpu:
+        message += f" or input should be a MKLDNN tensor and {other} is a dense tensor"
+    return message
+
 
 _installed: dict[str, Any] = {}
 
@@ -93,7 +142,23 @@ def install() -> None:
                 found.extend((key, v) for v in value if isinstance(v, torch.Tensor))
         return found
 
+    def conv_mixed(args: Any, kwargs: dict[str, Any]) -> str | None:
+        values = [*args, None, None, None][:3]
+        x = kwargs.get("input", values[0])
+        for other, tensor in (
+            ("weight", kwargs.get("weight", values[1])),
+            ("bias", kwargs.get("bias", values[2])),
+        ):
+            if not isinstance(x, torch.Tensor) or not isinstance(tensor, torch.Tensor):
+                continue
+            x_gpu, other_gpu = x.device.type == "meta", tensor.device.type == "meta"
+            if x_gpu != other_gpu:
+                return conv_mix_message(x.dtype, x_gpu, other, tensor.dtype)
+        return None
+
     def mixed(name: str, args: Any, kwargs: dict[str, Any]) -> str | None:
+        if name in _CONVS:
+            return conv_mixed(args, kwargs)
         found = tensors_in(args, kwargs)
         on_gpu = [key for key, t in found if t.device.type == "meta"]
         on_cpu = [key for key, t in found if t.device.type == "cpu" and t.dim() > 0]
@@ -104,9 +169,10 @@ def install() -> None:
             role = "input" if where in (0, "input") else "target"
         else:
             role = "input" if where in (0, "input") else "weight"
+        role, method = _WHERE.get((name, role), (role, name))
         return (
             "Expected all tensors to be on the same device, but found at least two devices, "
-            f"cuda:0 and cpu! (when checking argument for argument {role} in method {name})"
+            f"cuda:0 and cpu! (when checking argument for argument {role} in method {method})"
         )
 
     class SimulatedCuda(TorchFunctionMode):

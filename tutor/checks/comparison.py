@@ -21,3 +21,18 @@ def training_curves(facts: dict[str, Any] | None) -> dict[str, tuple[list[float]
             return {}
         curves[label] = (loss, accuracy)
     return curves
+
+
+def batch_losses(facts: dict[str, Any] | None) -> dict[str, list[float]]:
+    """Per run label, the loss of every training batch; {} when a run lacks them."""
+    training = (facts or {}).get("training")
+    if not isinstance(training, dict):
+        return {}
+    found = {}
+    for name, label in RUNS:
+        run = training.get(name) or {}
+        losses = [float(v) for v in run.get("batches", []) if isinstance(v, (int, float))]
+        if not losses:
+            return {}
+        found[label] = losses
+    return found

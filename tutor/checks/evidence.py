@@ -7,7 +7,8 @@ defining things, and the model's outputs on challenge inputs made from the same 
 referee (tutor.checks.referee, in a process that never runs learner code) rebuilds the
 inputs and the weights from the seed, runs its own reference model and compares.
 
-The probe side (`challenge`, `model_evidence`, `save`) runs in the job; `seeded_value` and
+The probe side (`challenge`, `model_evidence`, `save`) runs in the job and hands the
+evidence to the worker over the challenge socket; `seeded_value` and
 `challenge_inputs` are the one home of the seeded values, imported by both ends. torch is
 imported inside the functions, never when the tutor imports this module.
 """
@@ -18,14 +19,17 @@ import math
 import os
 from typing import Any
 
-EVIDENCE_FILE = "evidence.pt"
 MAX_EVIDENCE_BYTES = 16 * 1024 * 1024
 # Buffers a layer keeps beside its parameters: never counted as parameters.
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 # Set by the job runner (tutor.sandbox.job) only after the answer's module has run: the
-# descriptor on which the worker answers one request for this job's challenge seed.
+# descriptor on which the worker answers one request for this job's challenge seed, and
+# then takes one piece of evidence (see `save`).
 _challenge_fd: int | None = None
+_evidence_fd: int | None = None
+# The evidence's frame on that socket: its length, then its bytes (torch.save's).
+HEADER_BYTES = 8
 
 
 class NoChallenge(RuntimeError):
@@ -34,28 +38,34 @@ class NoChallenge(RuntimeError):
 
 def challenge() -> int:
     """This job's challenge seed, asked of the worker once; NoChallenge if it gives none."""
-    global _challenge_fd
+    global _challenge_fd, _evidence_fd
     fd, _challenge_fd = _challenge_fd, None
     if fd is None:
         raise NoChallenge("no challenge channel")
+    data = b""
     try:
         os.write(fd, b"?")
-        data = b""
         while chunk := os.read(fd, 64):
             data += chunk
             if data.endswith(b"\n"):
                 break
     except OSError as exc:
+        _close(fd)
         raise NoChallenge(f"the challenge channel failed: {exc}") from exc
-    finally:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
     try:
-        return int(data.strip())
+        seed = int(data.strip())
     except ValueError:
+        _close(fd)
         raise NoChallenge("the worker gave no challenge seed (asked before the probe)") from None
+    _evidence_fd = fd  # the same socket takes the evidence, once
+    return seed
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def seeded_value(seed: int, index: int, name: str, shape: tuple[int, ...]) -> Any:
@@ -140,33 +150,31 @@ def model_evidence(model: Any, seed: int, input_shape: tuple[int, ...]) -> dict[
 
 
 def save(evidence: dict[str, Any]) -> None:
-    """Write the evidence into the job's folder, where the tutor picks it up."""
+    """Send the evidence to the worker on the challenge socket, once (length, then bytes).
+
+    The job's folder is in its own private tmpfs, out of the tutor's reach: the worker
+    takes the bytes (at most MAX_EVIDENCE_BYTES) and hands them to the tutor itself.
+    """
+    import io
+
     import torch
 
-    torch.save(evidence, EVIDENCE_FILE)
-
-
-def read_capped(path: str | os.PathLike[str], limit: int = MAX_EVIDENCE_BYTES) -> bytes | None:
-    """The bytes of a regular file at `path` if it holds at most `limit`; else None.
-
-    Used by the tutor on a folder the learner could write: no links, no pipes, no giants.
-    """
+    global _evidence_fd
+    fd, _evidence_fd = _evidence_fd, None
+    if fd is None:
+        raise NoChallenge("no evidence channel (ask for the challenge first, once)")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        import stat
-
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        chunks, total = [], 0
-        while chunk := os.read(fd, 1 << 20):
-            total += len(chunk)
-            if total > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
+        buffer = io.BytesIO()
+        torch.save(evidence, buffer)
+        data = buffer.getvalue()
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise NoChallenge(
+                f"the evidence is {len(data)} bytes, over the {MAX_EVIDENCE_BYTES} allowed"
+            )
+        view = memoryview(len(data).to_bytes(HEADER_BYTES, "big") + data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise NoChallenge(f"the evidence channel failed: {exc}") from exc
     finally:
-        os.close(fd)
+        _close(fd)

@@ -118,8 +118,8 @@ def error_part(event: events.Error) -> Part:
         "shape": "Your code stopped on a shape mismatch",
     }.get(kind, "Your code raised an error")
     body = explanation or message or "no details were reported"
-    if message and explanation and message not in explanation:
-        body = f"{message}. {explanation}"
+    if message and explanation and message not in explanation and kind != "timeout":
+        body = f"{message}. {explanation}"  # a timeout's explanation already says it all
     return Part(RUNS, False, f"{lead}{where}: {body}")
 
 
@@ -197,3 +197,12 @@ def verdict_from_events(
     elif not (findings and findings.get("agrees")) and all(p.passed for p in parts):
         parts.append(Part(REFEREE, False, REFEREE_DISAGREES))
     return make_verdict(ex, parts, elapsed_s, facts, text)
+
+
+def parts_passed(passed: int, total: int) -> str:
+    """'All 3 parts passed', 'Both parts passed', 'The one part passed', '1 of 3 parts passed'."""
+    if passed == total:
+        return {1: "The one part passed", 2: "Both parts passed"}.get(
+            total, f"All {total} parts passed"
+        )
+    return f"{passed} of {total} {'part' if total == 1 else 'parts'} passed"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -16,12 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from tutor.checks import Verdict, workspace_answer
-from tutor.checks.comparison import training_curves
-from tutor.checks.runner import answer_filename, check_once
+from tutor.checks.comparison import batch_losses, training_curves
+from tutor.checks.curve_cache import checks_cache
+from tutor.checks.runner import answer_filename, check_answer, sandbox_for
+from tutor.checks.verdict import parts_passed
 from tutor.course import ContentError, Exercise, find_exercise
 from tutor.errors import UsageError
 from tutor.paths import learner_home
 from tutor.progress import Progress
+from tutor.terminal import plain, use_colour, visible
+
+# An answer is a short Python file; anything this big is not one.
+MAX_ANSWER_BYTES = 1_000_000
 
 
 def find(name: str) -> Exercise:
@@ -53,8 +60,22 @@ def answer_path(args: argparse.Namespace, ex: Exercise) -> Path:
         ) from None
 
 
+def job_limits(args: argparse.Namespace) -> dict[str, float]:
+    """--timeout, --memory and --disk, where given (already checked finite and positive)."""
+    return {
+        "timeout_s": getattr(args, "timeout", None),
+        "memory_mb": getattr(args, "memory", None),
+        "disk_mb": getattr(args, "disk", None),
+    }
+
+
 def read_answer(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_ANSWER_BYTES:
+            raise UsageError(
+                f"{path} is larger than {MAX_ANSWER_BYTES // 1_000_000} MB, far more than an "
+                "answer needs; check that FILE is your answer .py file"
+            )
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text; save your answer as UTF-8") from None
@@ -65,14 +86,14 @@ def read_answer(path: Path) -> str:
 
 def record(args: argparse.Namespace, verdict: Verdict) -> None:
     """Remember the result in the learner's progress; a failure to save is only a warning."""
+    progress = Progress(home=learner_home(args.home))
     try:
-        progress = Progress.load(learner_home(args.home))
-        if progress.notice:
-            print(f"note: {progress.notice}", file=sys.stderr)
-        progress.record_check(verdict.slug, verdict.passed)
-        progress.save()
+        with progress.changing():
+            progress.record_check(verdict.slug, verdict.passed)
     except OSError as exc:
         print(f"note: could not save your progress ({exc.strerror or exc})", file=sys.stderr)
+    if progress.notice:
+        print(f"note: {progress.notice}", file=sys.stderr)
 
 
 def _marks() -> tuple[str, str]:
@@ -95,7 +116,7 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
     lines.append("")
     for part in verdict.parts:
         lead = f"  {good if part.passed else bad} {part.id.ljust(label)}  "
-        body = textwrap.wrap(part.message, width - len(lead)) or [""]
+        body = textwrap.wrap(visible(part.message), width - len(lead)) or [""]
         lines.append(lead + body[0])
         lines.extend(" " * len(lead) + rest for rest in body[1:])
     chart = comparison_chart(verdict.facts)
@@ -105,11 +126,12 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
     total = len(verdict.parts)
     lines.append("")
     took = f"in {verdict.elapsed_s:.2f} s"
+    said = parts_passed(passed, total)
     if verdict.passed:
-        lines.append(f"{good} All {total} parts passed {took}. Well done!")
+        lines.append(f"{good} {said} {took}. Well done!")
     else:
         lines.append(
-            f"{bad} {passed} of {total} parts passed {took}. Fix the parts marked {bad} and "
+            f"{bad} {said} {took}. Fix the parts marked {bad} and "
             f"check again; stuck? see the hints in {ex.folder / 'hints.md'}"
         )
     return "\n".join(lines)
@@ -128,10 +150,12 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     plt.plotsize(min(shutil.get_terminal_size((100, 24)).columns, 110), 16)
     plt.subplots(1, 2)
     plt.subplot(1, 1)
+    per_batch = batch_losses(facts)
     for label, (loss, _) in curves.items():
-        plt.plot(list(range(1, len(loss) + 1)), loss, label=label, marker="dot")
-    plt.title("mean training loss per epoch")
-    plt.xlabel("epoch")
+        series = per_batch.get(label, loss)
+        plt.plot(list(range(1, len(series) + 1)), series, label=label, marker="dot")
+    plt.title("training loss per batch" if per_batch else "mean training loss per epoch")
+    plt.xlabel("batch" if per_batch else "epoch")
     plt.subplot(1, 2)
     for label, (_, accuracy) in curves.items():
         plt.plot(list(range(1, len(accuracy) + 1)), [100 * a for a in accuracy], label=label)
@@ -139,16 +163,24 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     plt.xlabel("epoch")
     chart = plt.build()
     plt.clear_figure()
-    if not sys.stdout.isatty():
-        chart = plt.uncolorize(chart)
+    if not use_colour(sys.stdout):
+        chart = plain(plt.uncolorize(chart))
     origin = "your SimpleCNN" if training.get("plain_from") == "yours" else "the tutor's SimpleCNN"
+    if training.get("plain_cached"):
+        origin += " (its curve kept from an earlier check on this machine)"
     rows = [chart, f"Same seed, data and SGD (lr {training.get('lr')}); the baseline is {origin}."]
     for label, (loss, accuracy) in curves.items():
         rows.append(f"  {label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}")
     note = (facts or {}).get("observation")
     if isinstance(note, str) and note.strip():
-        rows.append(f"Your observation: {note.strip()}")
+        rows.append(f"Your observation: {visible(note.strip())}")
     return "\n".join(rows)
+
+
+def warn_if_weak(box: Any) -> None:
+    """Say on stderr, every time, when the sandbox cannot keep the learner's files safe."""
+    if box.weak:
+        print(f"warning: sandbox: {box.note}", file=sys.stderr, flush=True)
 
 
 def print_verdict(verdict: Verdict, ex: Exercise, path: Path, as_json: bool) -> None:
@@ -163,11 +195,25 @@ def check_exercise(args: argparse.Namespace) -> int:
     path = answer_path(args, ex)
     source = read_answer(path)
     from tutor.sandbox.client import SandboxError
+    from tutor.sandbox.worker import LEAN_ENV
+
+    os.environ[LEAN_ENV] = "1"  # one check: the worker imports only what the job needs
+
+    async def checked() -> Verdict:
+        async with sandbox_for(ex) as box:
+            warn_if_weak(box)
+            return await check_answer(
+                box,
+                ex,
+                source,
+                filename=answer_filename(path),
+                device=args.device,
+                limits=job_limits(args),
+                cache_dir=checks_cache(learner_home(args.home)),
+            )
 
     try:
-        verdict = asyncio.run(
-            check_once(ex, source, filename=answer_filename(path), device=args.device)
-        )
+        verdict = asyncio.run(checked())
     except SandboxError as exc:
         print(f"cnn-tutor: the sandbox could not run the check: {exc}", file=sys.stderr)
         return 1

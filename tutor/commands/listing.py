@@ -14,6 +14,7 @@ def list_exercises(args: argparse.Namespace) -> int:
     if progress.notice:
         print(f"note: {progress.notice}")
     for ex in load_exercises():
-        state = progress.exercise(ex.slug).state
-        print(f"{ex.number}  {ex.slug:<18} {state:<12} {ex.title}")
+        state = progress.exercise(ex.slug)
+        tries = {0: "", 1: "1 try"}.get(state.tries, f"{state.tries} tries")
+        print(f"{ex.number}  {ex.slug:<18} {state.summary:<27} {tries:<9} {ex.title}")
     return 0

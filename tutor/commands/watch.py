@@ -15,8 +15,17 @@ import sys
 import time
 from pathlib import Path
 
+from tutor.checks.curve_cache import checks_cache
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
-from tutor.commands.check import answer_path, find, print_verdict, read_answer, record
+from tutor.commands.check import (
+    answer_path,
+    find,
+    job_limits,
+    print_verdict,
+    read_answer,
+    record,
+    warn_if_weak,
+)
 from tutor.course import ContentError, Exercise, find_exercise, load_exercises
 from tutor.errors import UsageError
 from tutor.paths import learner_home
@@ -85,6 +94,7 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
     last: str | None = None
     try:
         async with sandbox_for(ex) as box:
+            warn_if_weak(box)
             while not stop.is_set():
                 saved.clear()  # a save during the check below sets it again
                 try:
@@ -94,7 +104,13 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
                 if source is not None and source != last:
                     last = source
                     verdict = await check_answer(
-                        box, ex, source, filename=answer_filename(path), device=args.device
+                        box,
+                        ex,
+                        source,
+                        filename=answer_filename(path),
+                        device=args.device,
+                        limits=job_limits(args),
+                        cache_dir=checks_cache(learner_home(args.home)),
                     )
                     if not args.json:
                         print(f"\n[{time.strftime('%H:%M:%S')}] ", end="")

@@ -24,11 +24,17 @@ _HEADER_TEXT = "label,pixel0,...,pixel783"
 _HEADER_HINT = f"the first line must be the header {_HEADER_TEXT}"
 _LAYOUT = f"expected {COLUMNS} columns (label + {PIXELS} pixels)"
 _WRITE_CHUNK = 4096
+# The most text the tutor reads from one CSV (full MNIST as CSV is about 130 MB); checked
+# before parsing, on the decompressed stream for .gz, so a small gzip cannot expand into
+# gigabytes in memory.
+MAX_CSV_BYTES = 512 * 1024 * 1024
+_CHUNK = 1 << 20
 
 
 def read_mnist_csv(path: Path, name: str) -> Dataset:
     """Load and strictly validate an MNIST-layout CSV; any fault is a one-line UsageError."""
     header = _read_header(path)
+    _check_size(path)
     import numpy as np
 
     # Most files are clean: small integers parse straight into int16. Anything else
@@ -91,6 +97,30 @@ def require_csv_file(path: Path) -> None:
         raise UsageError(f"no such file: {path}; give the path to an MNIST-layout CSV")
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give the path to an MNIST-layout CSV file")
+
+
+def _check_size(path: Path, limit: int | None = None) -> None:
+    """Refuse a file whose (decompressed) text is larger than the tutor will hold."""
+    limit = MAX_CSV_BYTES if limit is None else limit
+    too_big = UsageError(
+        f"{path} holds more than {limit // (1024 * 1024)} MB of text, more than the tutor "
+        "reads; use a smaller set (the full MNIST CSV is about 130 MB)"
+    )
+    try:
+        if path.suffix != ".gz":
+            if path.stat().st_size > limit:
+                raise too_big
+            return
+        total = 0
+        with gzip.open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    raise too_big
+    except (EOFError, gzip.BadGzipFile):
+        raise UsageError(f"{path} is not a valid gzip file; download it again") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {_reason(exc)}") from None
 
 
 def _read_header(path: Path) -> list[str]:

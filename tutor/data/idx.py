@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from tutor.data.dataset import DIGIT_NAMES, GREY_SIDE, Dataset
 from tutor.errors import UsageError
@@ -21,6 +21,10 @@ PARTS = (
     "t10k-labels-idx1-ubyte",
 )
 _LISTING = ", ".join(PARTS)
+# Real MNIST holds 60,000 + 10,000 items; a header promising far more is refused before
+# anything is allocated (a small gzip can hold gigabytes of zeros).
+MAX_ITEMS = 200_000
+_CHUNK = 1 << 20
 
 
 def find_idx_files(folder: Path) -> list[Path]:
@@ -80,45 +84,53 @@ def load_idx(folder: Path, name: str) -> Dataset:
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """One IDX file of unsigned bytes (a read-only array), checked against `magic` and sizes."""
+    """One IDX file of unsigned bytes (a read-only array), checked against `magic` and sizes.
+
+    The header is read first; the body is then read in bounded chunks into an array of
+    exactly the size the header declares, so no file (or gzip bomb) can make it hold more.
+    """
     import numpy as np
 
-    raw = _read_bytes(path)
     kind = "images" if magic == IMAGES_MAGIC else "labels"
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
-    if len(raw) < 4:
-        raise UsageError(f"{path} is too short to be an IDX file ({len(raw)} bytes)")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        raise UsageError(
-            f"{path}: magic number {found} is not {magic} (IDX {kind}); "
-            "is this the right file, and not corrupted?"
-        )
-    if len(raw) < header:
-        raise UsageError(f"{path} is truncated: its header is cut short")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(dims, dtype=np.int64))
-    if len(raw) < expected:
-        raise UsageError(
-            f"{path} is truncated: its header promises {dims[0]} {kind} ({expected} bytes) "
-            f"but the file holds {len(raw)} bytes; download it again"
-        )
-    if len(raw) > expected:
-        raise UsageError(
-            f"{path} has {len(raw) - expected} bytes after its {dims[0]} {kind}; "
-            "is it really an IDX file?"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's contents, gunzipped when it ends in .gz."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
+        with _open_bytes(path) as handle:
+            head = _read_upto(handle, header)
+            if len(head) < 4:
+                raise UsageError(f"{path} is too short to be an IDX file ({len(head)} bytes)")
+            found = int.from_bytes(head[:4], "big")
+            if found != magic:
+                raise UsageError(
+                    f"{path}: magic number {found} is not {magic} (IDX {kind}); "
+                    "is this the right file, and not corrupted?"
+                )
+            if len(head) < header:
+                raise UsageError(f"{path} is truncated: its header is cut short")
+            dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+            if dims[0] > MAX_ITEMS:
+                raise UsageError(
+                    f"{path}: its header declares {dims[0]:,} {kind}, more than the "
+                    f"{MAX_ITEMS:,} the tutor reads; use a smaller set (MNIST has 70,000)"
+                )
+            if magic == IMAGES_MAGIC and dims[1:] != (GREY_SIDE, GREY_SIDE):
+                size = "x".join(str(d) for d in dims[1:])
+                raise UsageError(f"{path}: images are {size}; the tutor needs 28x28 images")
+            body = int(np.prod(dims, dtype=np.int64))
+            data = np.empty(body, dtype=np.uint8)
+            got = _read_into(handle, memoryview(data.data))
+            if got < body:
+                raise UsageError(
+                    f"{path} is truncated: its header promises {dims[0]} {kind} "
+                    f"({header + body} bytes) but the file holds {header + got} bytes; "
+                    "download it again"
+                )
+            extra = handle.read(_CHUNK)
+            if extra:
+                more = len(extra) if len(extra) < _CHUNK else f"{_CHUNK:,} or more"
+                raise UsageError(
+                    f"{path} has {more} bytes after its {dims[0]} {kind}; is it really an IDX file?"
+                )
     except gzip.BadGzipFile:
         raise UsageError(f"{path} is not a valid gzip file; download it again") from None
     except EOFError:
@@ -127,3 +139,33 @@ def _read_bytes(path: Path) -> bytes:
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data.flags.writeable = False
+    return data.reshape(dims)
+
+
+def _read_upto(handle: BinaryIO, size: int) -> bytes:
+    chunks = b""
+    while len(chunks) < size:
+        chunk = handle.read(size - len(chunks))
+        if not chunk:
+            break
+        chunks += chunk
+    return chunks
+
+
+def _read_into(handle: BinaryIO, target: memoryview) -> int:
+    """Fill `target` from `handle` a chunk at a time; the number of bytes read."""
+    got = 0
+    while got < len(target):
+        n = handle.readinto(target[got : got + _CHUNK])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
+
+
+def _open_bytes(path: Path) -> BinaryIO:
+    """The file as bytes, gunzipped on the fly when it ends in .gz."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")

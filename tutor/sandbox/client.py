@@ -10,10 +10,14 @@ The CLI and the TUI both use it. No textual, no torch: the worker imports torch,
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,11 +27,18 @@ from tutor import events
 from tutor.errors import UsageError
 from tutor.events import ChannelError, Event
 from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
+from tutor.sandbox.jobenv import DEFAULT_DISK_MB, worker_environment
 
 READY_TIMEOUT_S = 60.0
 REFEREE_TIMEOUT_S = 60.0
+WORKER_LINE_LIMIT = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 4096
+ROOT_PREFIX = "cnn-tutor-sandbox-"
+LOCK_NAME = "alive.lock"
+# A root folder with no lock yet is another tutor starting up, unless it is this old.
+# (Tutors from before the lock made none: theirs are left a day.)
+UNLOCKED_GRACE_S = 24 * 3600.0
 
 
 class SandboxError(RuntimeError):
@@ -44,6 +55,7 @@ class JobSpec:
     data: str | None = "digits"
     timeout_s: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    disk_mb: int = DEFAULT_DISK_MB
     max_procs: int = 64
     output_limit: int = 2_000_000
     trace: bool = True
@@ -62,6 +74,7 @@ class Sandbox:
         self._hide = hide
         self._proc: asyncio.subprocess.Process | None = None
         self._root: Path | None = None
+        self._lock: int | None = None
         self._events: asyncio.Queue[tuple[int | None, Event] | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
         self._stderr: asyncio.Task[None] | None = None
@@ -71,7 +84,7 @@ class Sandbox:
         self._data_links: dict[str, str] = {}
         self._referee: tuple[int, int] | None = None  # (requests, answers): our ends
         self._referee_lock = asyncio.Lock()
-        self._last_folder: Path | None = None
+        self._evidence: bytes | None = None  # the last job's, from the worker
         self.info = events.Ready(level="", pid=0)
         self.level = ""
         self.fallback = ""
@@ -81,7 +94,17 @@ class Sandbox:
     def note(self) -> str:
         """One line saying which isolation is in force (and why not a stronger one)."""
         note = NOTES.get(self.level, "")
+        if self.level not in ("", "limits") and not self.info.private_mounts:
+            note += (
+                "; WARNING: this kernel refused private mounts per job, so /tmp is shared "
+                "between runs and each job's folder is on disk"
+            )
         return f"{note} [{self.fallback}]" if self.fallback else note
+
+    @property
+    def weak(self) -> bool:
+        """True when the learner's files or the network are not kept from a job."""
+        return self.level == "limits" or not self.info.private_mounts
 
     @property
     def cuda(self) -> bool:
@@ -120,20 +143,27 @@ class Sandbox:
         raise SandboxError("could not start the sandbox worker (" + "; ".join(failures) + ")")
 
     async def _launch(self, level: str) -> None:
-        self._root = Path(tempfile.mkdtemp(prefix="cnn-tutor-sandbox-"))
-        self._root.chmod(0o755)  # jobs may run as `nobody`: they must reach their folder
+        remove_stale_roots()
+        # Closed to other users (0700): only this tutor and its worker reach it. A job
+        # running as `nobody` sees just the data folder, bound into its sandbox.
+        self._root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
+        self._lock = os.open(self._root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)  # held while this tutor or its worker lives
         (self._root / "data").mkdir(mode=0o755)
-        (self._root / "jobs").mkdir(mode=0o755)
+        (self._root / "jobs").mkdir(mode=0o700)
         hide = self._hide if self._hide is not None else default_hidden()
         launch = worker_launch(level, self._root, torch=self.torch, hide=hide)
-        env = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_parent, env.get("PYTHONPATH", "")) if p
+        pythonpath = os.pathsep.join(
+            p for p in (package_parent, os.environ.get("PYTHONPATH", "")) if p
         )
-        env["PYTHONUNBUFFERED"] = "1"
-        env.pop("PYTHONSTARTUP", None)
+        # Never the tutor's own environment (tokens, paths into the learner's files).
+        env = worker_environment(dict(os.environ), pythonpath)
         self._inside_root = launch.inside_root
+        if level != "bubblewrap":
+            # A job then shares this machine's /proc: it must not read this process's
+            # environment or memory, even as the same user.
+            _libc_prctl(PR_SET_DUMPABLE, 0)
         argv = list(launch.argv)
         passed: tuple[int, ...] = ()
         if self.torch:
@@ -151,8 +181,9 @@ class Sandbox:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
-                limit=16 * 1024 * 1024,
-                pass_fds=passed,
+                # A line may carry a check's evidence (base64 of up to 16 MB).
+                limit=WORKER_LINE_LIMIT,
+                pass_fds=(self._lock, *passed),
             )
         finally:
             for fd in passed:
@@ -233,6 +264,9 @@ class Sandbox:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
         self._data_links.clear()
 
     # -- jobs -------------------------------------------------------------------------
@@ -265,8 +299,7 @@ class Sandbox:
         if challenge is not None:
             request["challenge"] = int(challenge)
         message = json.dumps(request) + "\n"
-        assert self._root is not None
-        self._last_folder = self._root / "jobs" / str(job_id)
+        self._evidence = None
         assert self._proc is not None and self._proc.stdin is not None
         try:
             self._proc.stdin.write(message.encode())
@@ -290,6 +323,9 @@ class Sandbox:
                 job, event = item
                 if job != job_id:
                     continue
+                if isinstance(event, events.Evidence):
+                    self._evidence = _evidence_bytes(event.data)
+                    continue
                 yield event
                 if isinstance(event, events.Done):
                     return
@@ -300,13 +336,9 @@ class Sandbox:
                     # The caller stopped listening early (cancelled): stop the job too.
                     await self._send_cancel(job_id)
 
-    def job_file(self, name: str) -> bytes | None:
-        """A file the last job left in its folder (size-capped, no links), or None."""
-        from tutor.checks.evidence import read_capped
-
-        if self._last_folder is None or "/" in name:
-            return None
-        return read_capped(self._last_folder / name)
+    def last_evidence(self) -> bytes | None:
+        """What the last job's probe handed the worker on its challenge socket, or None."""
+        return self._evidence
 
     async def referee(
         self, source: str, seed: int | None, params: dict[str, Any], evidence: bytes | None
@@ -373,6 +405,69 @@ class Sandbox:
         inside = f"{self._inside_root}/data/{name}"
         self._data_links[spec] = inside
         return inside
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _evidence_bytes(data: str) -> bytes | None:
+    """The worker's base64 of a probe's evidence, or None if it is not that or too large."""
+    from tutor.checks.evidence import MAX_EVIDENCE_BYTES
+
+    if len(data) > (MAX_EVIDENCE_BYTES + 2) // 3 * 4:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        return None
+    return raw if len(raw) <= MAX_EVIDENCE_BYTES else None
+
+
+def _libc_prctl(option: int, value: int) -> None:
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def remove_stale_roots(folder: str | None = None) -> list[Path]:
+    """Remove the root folders of sandboxes whose tutor is gone (killed, crashed).
+
+    A live tutor or worker holds its root's lock; a folder whose lock can be taken is
+    stale. Only this user's folders are touched. Returns what was removed.
+    """
+    removed: list[Path] = []
+    base = Path(folder or tempfile.gettempdir())
+    try:
+        candidates = list(base.glob(ROOT_PREFIX + "*"))
+    except OSError:
+        return removed
+    for root in candidates:
+        try:
+            st = root.lstat()
+            if not root.is_dir() or root.is_symlink() or st.st_uid != os.getuid():
+                continue
+            lock_path = root / LOCK_NAME
+            if not lock_path.exists():
+                if time.time() - st.st_mtime < UNLOCKED_GRACE_S:
+                    continue  # another tutor is making it right now
+                shutil.rmtree(root, ignore_errors=True)
+                removed.append(root)
+                continue
+            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # alive
+            shutil.rmtree(root, ignore_errors=True)
+            removed.append(root)
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    return removed
 
 
 def default_hidden() -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,12 @@ INSIDE_ROOT = "/tmp/cnn-tutor"
 NOTES = {
     "bubblewrap": "full isolation (bubblewrap): read-only system, private /tmp, no network, "
     "your home hidden, only the job folder writable",
-    "namespaces": "partial isolation: no network and a private process space, but your files "
-    "are not protected and a script can read the exercises' solutions; install bubblewrap for "
-    "full isolation (apt install bubblewrap)",
-    "limits": "weak isolation: time, memory, process and output limits only; a script can "
-    "read your files and the exercises' solutions; install bubblewrap for full isolation "
-    "(apt install bubblewrap)",
+    "namespaces": "partial isolation: no network, a private process space, a read-only "
+    "system and your home hidden, but no bubblewrap layer around the worker; install "
+    "bubblewrap for full isolation (apt install bubblewrap)",
+    "limits": "WEAK isolation: your files are NOT protected and the network is open; only "
+    "time, memory, disk, process and output limits hold; install bubblewrap for full "
+    "isolation (apt install bubblewrap)",
 }
 
 
@@ -61,7 +62,7 @@ def wanted_levels(requested: str | None = None) -> list[str]:
     return levels
 
 
-def _python_paths() -> list[str]:
+def python_paths() -> list[str]:
     """Folders the worker's Python needs to see: the interpreter, its stdlib and packages."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     paths.add(str(Path(sys.executable).resolve().parent.parent))
@@ -72,6 +73,10 @@ def _python_paths() -> list[str]:
         if entry and os.path.isabs(entry) and os.path.isdir(entry) and entry != here:
             paths.add(entry)
     real = {os.path.realpath(p) for p in paths} | paths
+    # A script's own folder on sys.path can be /tmp or a home: binding that whole folder
+    # back would undo the hiding (and a job's fresh /tmp); its Python parts are here anyway.
+    broad = {"/", "/tmp", tempfile.gettempdir(), os.path.expanduser("~")}
+    real -= {os.path.realpath(b) for b in broad} | broad
     # Keep only outermost folders: a bind of a parent already shows its children.
     ordered = sorted(p for p in real if os.path.isdir(p))
     kept: list[str] = []
@@ -119,6 +124,10 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
         "1777",
         "--tmpfs",
         "/tmp",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
         "--die-with-parent",
         "--new-session",
     ]
@@ -134,14 +143,14 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
     for dev in sorted(Path("/dev").glob("nvidia*")):
         argv += ["--dev-bind", str(dev), str(dev)]
     hidden = ["/tmp"]
-    for folder in hide + _closed_ancestors(_python_paths()):
+    for folder in hide + _closed_ancestors(python_paths()):
         real = os.path.realpath(folder)
         if os.path.isdir(real) and real not in ("/",) and real not in hidden:
             argv += ["--tmpfs", real]
             hidden.append(real)
     made: set[str] = set()
     rebound: list[str] = []
-    for path in _python_paths():
+    for path in python_paths():
         owner = next((h for h in hidden if _is_under(path, h)), None)
         if owner is None or path == owner:
             continue  # visible already, or a hidden folder itself (a script run from /tmp)
@@ -159,9 +168,13 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
         if any(_is_under(folder, path) and folder != path for path in rebound):
             argv += ["--tmpfs", folder]
         argv += ["--remount-ro", folder]
+    # The job root lives in bwrap's own /tmp (and each job's folder in a tmpfs of its own):
+    # nothing a job writes reaches the disk, and it all goes when the worker does. Only the
+    # prepared data comes from the tutor's root folder, which stays closed to others (0700).
     argv += [
-        "--bind",
-        str(job_root),
+        "--perms",
+        "0755",
+        "--dir",
         INSIDE_ROOT,
         "--ro-bind",
         str(job_root / "data"),
@@ -187,4 +200,6 @@ def worker_launch(level: str, job_root: Path, *, torch: bool, hide: list[str]) -
     if level == "bubblewrap":
         argv = bwrap_argv(job_root, hide) + worker + ["--root", INSIDE_ROOT]
         return WorkerLaunch(argv, level, INSIDE_ROOT)
+    for folder in hide:  # no bwrap: each job's keeper covers them in its own mounts
+        worker.append(f"--hide={os.path.realpath(folder)}")
     return WorkerLaunch(worker + ["--root", str(job_root)], level, str(job_root))

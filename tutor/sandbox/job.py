@@ -32,8 +32,13 @@ Emit = Callable[[Event], None]
 _DENIED = {
     errno.EROFS: "The sandbox lets a script write only inside its own working folder; "
     "save files with a plain name like 'model.pt' instead of a path elsewhere.",
-    errno.EACCES: "The sandbox does not let a script touch files outside its working folder; "
-    "read 'mnist_small.csv' there instead of a path in your home.",
+    errno.EACCES: "The sandbox does not let a script touch files outside its working folder "
+    "(and /tmp); keep the files you make there, and read 'mnist_small.csv' for the data.",
+    errno.ENOSPC: "The script's files filled the space a run may keep (its folder, /tmp and "
+    "/dev/shm are capped); save fewer or smaller files, or raise the limit with `--disk MB` "
+    "(folder) or `--memory MB` (/tmp, /dev/shm).",
+    errno.EFBIG: "One file grew past the size a run may write; save a smaller file, or raise "
+    "the limit with `--disk MB`.",
     errno.EPERM: "The sandbox does not allow that operation.",
     errno.EAGAIN: "The sandbox limits how many processes a script may start; a training "
     "script needs none of its own (set DataLoader num_workers=0).",
@@ -61,7 +66,8 @@ def make_emit(fd: int) -> Emit:
 def set_limits(spec: dict[str, Any], device: str) -> None:
     """Address-space limit on CPU (CUDA needs a huge address space; the worker watches RSS)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    size = int(spec.get("file_limit_mb", 1024)) * 1024 * 1024
+    mb = min(int(spec.get("file_limit_mb", 1024)), int(spec.get("disk_mb", 1024)) or 1024)
+    size = mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     if device == "cpu":
         with open("/proc/self/statm") as handle:
@@ -112,8 +118,14 @@ def explain_error(exc: BaseException, tracer: Any, source: str, filename: str) -
 
 
 def _denied(exc: BaseException) -> events.Error | None:
+    if _in_worker_start(exc):
+        return None  # worker processes, not files: explained by the recognisers
     if isinstance(exc, OSError) and exc.errno in _DENIED:
-        return events.error("sandbox", f"{type(exc).__name__}: {exc}", _DENIED[exc.errno])
+        explanation = _DENIED[exc.errno]
+        where = exc.filename if isinstance(exc.filename, str) else None
+        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) and where:
+            explanation = f"The sandbox did not let the script use {where}. " + explanation
+        return events.error("sandbox", f"{type(exc).__name__}: {exc}", explanation)
     if isinstance(exc, OSError) and "network" in str(exc).lower():
         message = f"{type(exc).__name__}: {exc}"
         return events.error("sandbox", message, _DENIED[errno.ENETUNREACH])
@@ -158,6 +170,14 @@ def plain_explanation(exc: BaseException, filename: str) -> events.Error:
     else:
         text = f"Your code raised {type(exc).__name__}{where}: {exc}"
     return events.error("exception", f"{type(exc).__name__}: {exc}", text, line=line)
+
+
+def _in_worker_start(exc: BaseException) -> bool:
+    """Whether exc was raised while starting processes (a DataLoader's workers)."""
+    return any(
+        "multiprocessing" in frame.f_code.co_filename
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 def _fix_sandbox_errors(error: events.Error, exc: BaseException) -> events.Error:

@@ -12,6 +12,7 @@ import ctypes
 import json
 import os
 import resource
+import selectors
 import signal
 import socket
 import sys
@@ -19,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor import events
+from tutor.sandbox import jobenv
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 NOBODY = 65534
+SPACE_INTERVAL_S = 0.05
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -95,6 +98,40 @@ def namespaces_work() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+def space_works(root: Path, hide: list[str], keep: list[str], level: str) -> bool:
+    """Try once, in a throwaway child, whether each job can have its private mounts."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if level == "bubblewrap":
+                drop_root()
+            os._exit(0 if jobenv.make_job_space(str(root), hide, keep) else 1)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def watch_space(inner: int, ctl_w: int, started: int) -> None:
+    """Until the job ends: report what its private /tmp and /dev/shm hold (it is memory)."""
+    os.read(started, 1)  # a spare job waits here for its spec (the job closes its end)
+    os.close(started)
+    try:
+        pidfd = os.pidfd_open(inner)
+    except (OSError, AttributeError):
+        return
+    last = 0
+    poller = selectors.DefaultSelector()
+    poller.register(pidfd, selectors.EVENT_READ)
+    while not poller.select(SPACE_INTERVAL_S):
+        used = jobenv.space_usage()
+        if used != last:
+            last = used
+            os.write(ctl_w, events.encode(events.SpaceUsed(bytes=used)))
+    poller.close()
+    os.close(pidfd)
+
+
 @dataclass
 class Spare:
     """A keeper forked ahead of time, waiting for its job's spec on the `go` pipe."""
@@ -106,7 +143,12 @@ class Spare:
     job_end: int  # the number the job's end of that socket has, in the job
 
 
-def fork_keeper(level: str, namespaces: bool, torch: bool) -> Spare:
+def fork_keeper(
+    level: str,
+    namespaces: bool,
+    torch: bool,
+    space: tuple[str, list[str], list[str]] | None = None,
+) -> Spare:
     """Fork the next job's processes ahead of time, so a job starts in milliseconds.
 
     Forking a process that holds torch costs several milliseconds, twice; done while
@@ -124,7 +166,18 @@ def fork_keeper(level: str, namespaces: bool, torch: bool) -> Spare:
         try:
             for fd in (out_r, err_r, ev_r, ctl_r, go_w, asks):
                 os.close(fd)
-            keep(out_w, err_w, ev_w, ctl_w, go_r, level=level, namespaces=namespaces, torch=torch)
+            keep(
+                out_w,
+                err_w,
+                ev_w,
+                ctl_w,
+                go_r,
+                level=level,
+                namespaces=namespaces,
+                torch=torch,
+                space=space,
+                challenge=job_end,
+            )
         finally:
             os._exit(70)
     for fd in (out_w, err_w, ev_w, ctl_w, go_r, job_end):
@@ -145,16 +198,35 @@ def keep(
     level: str,
     namespaces: bool,
     torch: bool,
+    space: tuple[str, list[str], list[str]] | None = None,
+    challenge: int | None = None,
 ) -> None:
-    """In the keeper: make the namespaces, fork the job into them, report how it ended."""
+    """In the keeper: make the namespaces, fork the job into them, report how it ended.
+
+    With `space` (root, hidden, kept), the namespaces come with the job's private mounts
+    (see jobenv.make_job_space) and the keeper reports what its /tmp and /dev/shm hold.
+    """
     die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Not the worker's pipes to the tutor: a keeper outliving the worker for a moment
+    # must not keep them open (the tutor waits for their end).
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    os.close(quiet)
     if level == "bubblewrap":
         drop_root()
-    if namespaces:
+    if space is not None:
+        try:
+            jobenv.make_job_space(*space)
+        except OSError:
+            os._exit(71)  # never run a job half set up
+    elif namespaces:
         enter_namespaces()
+    started_r, started_w = os.pipe()  # closed by the job once its spec has come
     inner = os.fork()
     if inner == 0:
+        os.close(started_r)
         die_with_parent()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -168,6 +240,8 @@ def keep(
             spec = json.loads(read_all(go_r))
             os.close(go_r)
             limit_processes(int(spec.get("max_procs", 64)))
+            # Its own mounts sized, its environment, descriptors and powers cut down.
+            ev_w = jobenv.confine(spec, ev_w, space=space is not None)
             from tutor.sandbox.job import run_job
 
             code = run_job(spec, ev_w, torch=torch)
@@ -181,9 +255,15 @@ def keep(
         for fd in (1, 2, ev_w):
             os.close(fd)
         os._exit(code)
-    for fd in (go_r, out_w, err_w, ev_w):
+    for fd in (go_r, out_w, err_w, ev_w, started_w):
         os.close(fd)
+    if challenge is not None:
+        os.close(challenge)  # the job's end of the challenge socket is the job's alone
     os.write(ctl_w, events.encode(events.Inner(pid=inner)))
+    if space is not None:
+        watch_space(inner, ctl_w, started_r)
+    else:
+        os.close(started_r)
     _, status = os.waitpid(inner, 0)
     if os.WIFSIGNALED(status):
         ended = events.Exited(signal=os.WTERMSIG(status))

@@ -104,8 +104,17 @@ def stopped_error(reason: str, spec: dict[str, Any], violation: str = "") -> Err
         return events.error(
             "memory",
             f"the script used more than {mb} MB of memory and was stopped",
-            f"The script grew past the {mb} MB memory limit. Use a smaller batch, "
-            "a smaller model or fewer examples at once; `--memory MB` raises the limit.",
+            f"The script grew past the {mb} MB memory limit (its processes and the files "
+            "it keeps in /tmp and /dev/shm together). Use a smaller batch, a smaller model "
+            "or fewer examples at once; `--memory MB` raises the limit.",
+        )
+    if reason == "disk":
+        mb = spec.get("disk_mb", 512)
+        return events.error(
+            "sandbox",
+            f"the script wrote more than {mb} MB of files and was stopped",
+            f"The script's files grew past the {mb} MB limit for its folder. Save fewer or "
+            "smaller files (one checkpoint, not one per step); `--disk MB` raises the limit.",
         )
     if reason == "processes":
         n = spec.get("max_procs", 64)

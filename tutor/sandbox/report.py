@@ -1,15 +1,15 @@
 """Report a value to cnn-tutor yourself: ``import cnntutor; cnntutor.report(loss)``.
 
 Inside ``cnn-tutor run`` and ``check``, losses of loss modules such as
-``nn.CrossEntropyLoss`` are captured on their own. Use ``report`` for anything else you
-want plotted: a loss computed with a function (``F.cross_entropy``), a loss of your own,
-or another value per step or per epoch::
+``nn.CrossEntropyLoss`` and of loss functions such as ``F.cross_entropy`` are captured on
+their own. Use ``report`` for anything else you want plotted: a loss of your own, or
+another value per step or per epoch::
 
     import cnntutor
 
     for epoch in range(10):
         for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
+            loss = my_loss(model(x), y)
             ...
             cnntutor.report(loss)                 # a float or a one-element tensor
         cnntutor.report(accuracy, name="accuracy", epoch=epoch + 1)
@@ -18,7 +18,8 @@ or another value per step or per epoch::
 over the DataLoader that is feeding the training (None without a DataLoader). Once a
 script reports ``"loss"`` itself, automatic loss capture stops, so no step is counted
 twice. Each call is sent as a ``loss`` event (with ``"name"`` when it is not ``"loss"``),
-at most about 50 a second, the first and the last always. Outside the tutor ``report``
+at most about 50 a second, the first and the last always (a ``note`` says when steps
+were thinned). Outside the tutor ``report``
 does nothing, so the same script runs anywhere.
 
 ``result(name, data)`` sends any JSON-able value as one ``result`` event (the

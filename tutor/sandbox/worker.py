@@ -14,6 +14,7 @@ writes is taken as a status, and only the worker sends ``done``.
 from __future__ import annotations
 
 import argparse
+import base64
 import codecs
 import json
 import os
@@ -27,16 +28,22 @@ from pathlib import Path
 from typing import Any
 
 from tutor import events
+from tutor.checks.evidence import HEADER_BYTES, MAX_EVIDENCE_BYTES
 from tutor.events import ChannelError, Event
+from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
-from tutor.sandbox import limits
 from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
+from tutor.sandbox.jobenv import LEAN_ENV
 
 WATCH_INTERVAL_S = 0.05
+DISK_INTERVAL_S = 0.25
 
 
 def preload(with_torch: bool) -> events.Ready:
-    """Import what learner scripts use, once, so each forked job starts warm."""
+    """Import what learner scripts use, once, so each forked job starts warm.
+
+    A one-shot worker (LEAN_ENV set) imports only torch: its single job imports the rest
+    itself if it needs it, and pays for nothing it does not use."""
     ready = events.Ready(level="", pid=os.getpid())
     if not with_torch:
         return ready
@@ -47,14 +54,19 @@ def preload(with_torch: bool) -> events.Ready:
     import torch.nn.functional  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    lean = os.environ.get(LEAN_ENV) == "1"
     for name in (
-        "tutor.sandbox.trace",
-        "tutor.sandbox.explain",
-        "numpy",
-        "pandas",
-        "sklearn.model_selection",
-        "sklearn.metrics",
-        "plotext",
+        ()
+        if lean
+        else (
+            "tutor.sandbox.trace",
+            "tutor.sandbox.explain",
+            "numpy",
+            "pandas",
+            "sklearn.model_selection",
+            "sklearn.metrics",
+            "plotext",
+        )
     ):
         try:
             __import__(name)
@@ -64,7 +76,7 @@ def preload(with_torch: bool) -> events.Ready:
 
     # The first optimiser pulls in torch's lazy modules (about 1.7 s): pay that once here.
     probe = _torch.nn.Linear(1, 1)
-    for make in (_torch.optim.SGD, _torch.optim.Adam):
+    for make in () if lean else (_torch.optim.SGD, _torch.optim.Adam):
         make(probe.parameters(), lr=0.1).step()
     cuda, devices = False, 0
     try:
@@ -96,6 +108,8 @@ class Job:
     inner: int | None = None
     ns: str | None = None
     out_bytes: int = 0
+    space_bytes: int = 0
+    disk_checked: float = 0.0
     stopped: str | None = None
     violation: str = ""
     explained: events.Error | None = None
@@ -106,16 +120,28 @@ class Job:
     decoders: dict[str, Any] = field(default_factory=dict)
     challenge: int | None = None  # the seed this job may ask for once, after its answer ran
     challenge_fd: int | None = None
+    asked: bool = False  # the seed was given: what comes next on the socket is evidence
+    incoming: bytearray = field(default_factory=bytearray)
+    evidence: bytes | None = None
 
 
 class Worker:
     """The loop that runs jobs one at a time and watches their limits."""
 
-    def __init__(self, root: Path, level: str, namespaces: bool, ready: events.Ready) -> None:
+    def __init__(
+        self,
+        root: Path,
+        level: str,
+        namespaces: bool,
+        ready: events.Ready,
+        space: tuple[list[str], list[str]] | None = None,
+    ) -> None:
         self.root = root
         self.level = level
         self.namespaces = namespaces
         self.ready = ready
+        # (hidden, kept) when each job gets private mounts (see jobenv.make_job_space)
+        self.space = space
         self.job: Job | None = None
         self.sel = selectors.DefaultSelector()
         self.stdin_buf = b""
@@ -187,16 +213,23 @@ class Worker:
 
     # -- starting a job ---------------------------------------------------------------
     def fork_spare(self) -> keeping.Spare:
-        return keeping.fork_keeper(self.level, self.namespaces, self.ready.torch is not None)
+        return keeping.fork_keeper(
+            self.level,
+            self.namespaces,
+            self.ready.torch is not None,
+            space=(str(self.root), *self.space) if self.space else None,
+        )
 
     def start(self, msg: dict[str, Any]) -> None:
         spec = msg["spec"]
         folder = self.root / "jobs" / str(msg["id"])
         shutil.rmtree(self.root / "jobs", ignore_errors=True)
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the job may run as `nobody` (see keeper.drop_root)
-        if spec.get("data_path"):
-            (folder / "mnist_small.csv").symlink_to(spec["data_path"])
+        if self.space is None:  # else the job makes it, in a tmpfs of its own
+            folder.mkdir(parents=True, mode=0o700)
+            if os.getuid() == 0 and self.level == "bubblewrap":
+                folder.chmod(0o777)  # the job runs as `nobody`, in bwrap's private /tmp
+            if spec.get("data_path"):
+                (folder / "mnist_small.csv").symlink_to(spec["data_path"])
         spec["folder"] = str(folder)
         spare = self.spare or self.fork_spare()
         self.spare = None
@@ -219,20 +252,43 @@ class Worker:
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
 
     def answer_challenge(self, fd: int) -> None:
-        """Give the job its challenge seed on its first request; nothing after that."""
+        """Give the job its challenge seed on its first request, then take its evidence.
+
+        The evidence is one frame (an 8-byte length, then the bytes), at most
+        MAX_EVIDENCE_BYTES: a larger length closes the socket before anything is kept.
+        Anything else (a second request, a request with no seed to give) closes it too.
+        """
         job = self.job
         try:
-            asked = os.read(fd, 64)
+            chunk = os.read(fd, 1 << 20)
         except BlockingIOError:
             return
         except OSError:
-            asked = b""
-        if asked and job is not None and job.challenge_fd == fd and job.challenge is not None:
+            chunk = b""
+        if job is None or job.challenge_fd != fd or not chunk:
+            self.close_challenge()
+            return
+        if not job.asked:
+            if job.challenge is None or chunk[:1] != b"?":
+                self.close_challenge()
+                return
+            job.asked = True
             try:
                 os.write(fd, f"{job.challenge}\n".encode())
             except OSError:
-                pass
-        self.close_challenge()
+                self.close_challenge()
+                return
+            chunk = chunk[1:]
+        job.incoming += chunk
+        if len(job.incoming) < HEADER_BYTES:
+            return
+        size = int.from_bytes(job.incoming[:HEADER_BYTES], "big")
+        if size > MAX_EVIDENCE_BYTES or len(job.incoming) > HEADER_BYTES + size:
+            self.close_challenge()  # too much, or more than it announced: nothing is kept
+            return
+        if len(job.incoming) == HEADER_BYTES + size:
+            job.evidence = bytes(job.incoming[HEADER_BYTES:])
+            self.close_challenge()
 
     def close_challenge(self) -> None:
         job = self.job
@@ -242,6 +298,7 @@ class Worker:
         os.close(job.challenge_fd)
         job.challenge_fd = None
         job.challenge = None
+        job.incoming = bytearray()
 
     # -- reading a job's pipes --------------------------------------------------------------
     def close_pipe(self, fd: int) -> None:
@@ -320,7 +377,7 @@ class Worker:
         *lines, job.control = job.control.split(b"\n")
         for line in lines:
             try:
-                event = events.decode(line, frozenset({"_inner", "_exit"}))
+                event = events.decode(line, frozenset({"_inner", "_exit", "_space"}))
             except ChannelError:
                 continue
             if isinstance(event, events.Inner):
@@ -329,6 +386,8 @@ class Worker:
                     job.ns = os.readlink(f"/proc/{job.inner}/ns/pid") if self.namespaces else None
                 except OSError:
                     job.ns = None
+            elif isinstance(event, events.SpaceUsed):
+                job.space_bytes = event.bytes
             elif isinstance(event, events.Exited):
                 job.exit_code, job.exit_signal = event.code, event.signal
         self.maybe_finish()
@@ -381,8 +440,17 @@ class Worker:
         if len(members) > int(spec.get("max_procs", 64)):
             self.stop("processes")
             return
-        if sum(map(limits.memory_of, members)) > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
+        # The job's private /tmp and /dev/shm are memory too (the keeper reports them).
+        used = sum(map(limits.memory_of, members)) + job.space_bytes
+        if used > int(spec.get("memory_mb", 4096)) * 1024 * 1024:
             self.stop("memory")
+            return
+        if self.space is None and time.monotonic() - job.disk_checked > DISK_INTERVAL_S:
+            # No tmpfs of its own to cap the folder: measure it, now and then.
+            job.disk_checked = time.monotonic()
+            cap = int(spec.get("disk_mb", jobenv.DEFAULT_DISK_MB)) * 1024 * 1024
+            if jobenv.folder_size(job.folder, cap) > cap:
+                self.stop("disk")
 
     def reap_stragglers(self, job: Job) -> None:
         """After the job ended, kill what it left behind and stop waiting for its pipes."""
@@ -429,6 +497,9 @@ class Worker:
         failure = self.failure(job)
         if failure is not None:
             self.send_job(failure)
+        elif job.evidence is not None:
+            # Only from the worker, only for a job that ended well: the referee's input.
+            self.send_job(events.Evidence(data=base64.b64encode(job.evidence).decode()))
         self.send_job(
             events.Done(
                 status="error" if failure is not None else "ok",
@@ -496,6 +567,7 @@ def main() -> None:
     parser.add_argument("--level", default="limits")
     parser.add_argument("--torch", action="store_true")
     parser.add_argument("--referee", default="", help="REQUESTS,ANSWERS: the referee's pipes")
+    parser.add_argument("--hide", action="append", default=[])
     args = parser.parse_args()
     keeping.die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
@@ -513,14 +585,22 @@ def main() -> None:
     gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
     namespaces = args.level != "limits" and keeping.namespaces_work()
     level = args.level if namespaces or args.level == "bubblewrap" else "limits"
+    space: tuple[list[str], list[str]] | None = None
+    if namespaces:
+        from tutor.sandbox.isolation import python_paths
+
+        keep = python_paths()
+        if keeping.space_works(Path(args.root), args.hide, keep, args.level):
+            space = (args.hide, keep)
     ready = events.Ready(
         level=level,
         pid=ready.pid,
         torch=ready.torch,
         cuda=ready.cuda,
         cuda_devices=ready.cuda_devices,
+        private_mounts=space is not None,
     )
-    Worker(Path(args.root), level, namespaces, ready).serve()
+    Worker(Path(args.root), level, namespaces, ready, space).serve()
 
 
 if __name__ == "__main__":

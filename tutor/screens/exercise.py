@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -16,12 +17,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, LoadingIndicator, Markdown, Static
 from textual.worker import Worker, WorkerState
 
+from tutor.checks.curve_cache import checks_cache
 from tutor.checks.loader import workspace_answer
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.checks.verdict import Verdict
 from tutor.course import Exercise, Lesson
 from tutor.messages import OpenPlace
 from tutor.progress import PASSED, Progress
+from tutor.sandbox.pool import WarmSandboxes
 from tutor.screens.confirm import ConfirmScreen
 from tutor.screens.links import link_target
 from tutor.screens.solution import SolutionScreen
@@ -73,6 +76,7 @@ class ExerciseScreen(Screen[None]):
         exercises: Sequence[Exercise],
         back: str,
         progress: Progress,
+        sandboxes: WarmSandboxes | None = None,
     ) -> None:
         super().__init__(classes="-form" if exercise.kind == "numeric" else "-code")
         self.exercise = exercise
@@ -82,6 +86,8 @@ class ExerciseScreen(Screen[None]):
         self.progress = progress
         self.path: Path | None = None
         self.box: Sandbox | None = None
+        self.sandboxes = sandboxes or WarmSandboxes()
+        self._warming: Worker[Sandbox] | None = None
         self.sub_title = f"Exercise {exercise.number} of {len(exercises)}: {exercise.title}"
 
     @property
@@ -126,11 +132,30 @@ class ExerciseScreen(Screen[None]):
     def on_mount(self) -> None:
         boxes = self.query("#exercise-answer Input, #exercise-answer Select, AnswerEditor")
         (boxes.first() if boxes else self.query_one("#exercise-reading")).focus()
+        self._warming = self.warm_up()
+
+    @work(group="warm", exit_on_error=False)
+    async def warm_up(self) -> Sandbox:
+        """Take a warm sandbox (or start one) while the learner reads and types."""
+        box = await self.sandboxes.take(lambda: sandbox_for(self.exercise))
+        self.box = box
+        await box.start()
+        return box
+
+    async def _sandbox(self) -> Sandbox:
+        if self._warming is not None:
+            warming, self._warming = self._warming, None
+            with contextlib.suppress(Exception):  # a failure to start is raised again below
+                await warming.wait()
+        if self.box is None:
+            self.box = await self.sandboxes.take(lambda: sandbox_for(self.exercise))
+        await self.box.start()
+        return self.box
 
     async def on_unmount(self) -> None:
         if self.box is not None:
             box, self.box = self.box, None
-            await box.close()
+            await self.sandboxes.give_back(box)
 
     def watch_checking(self, checking: bool) -> None:
         self.set_class(checking, "-checking")
@@ -149,10 +174,12 @@ class ExerciseScreen(Screen[None]):
     async def run_check(self, source: str) -> None:
         self.checking = True
         try:
-            if self.box is None:
-                self.box = sandbox_for(self.exercise)
+            box = await self._sandbox()
             filename = answer_filename(self.path)
-            verdict = await check_answer(self.box, self.exercise, source, filename=filename)
+            cache = checks_cache(self.progress.home)
+            verdict = await check_answer(
+                box, self.exercise, source, filename=filename, cache_dir=cache
+            )
         finally:
             self.checking = False
             if self.box is not None and self.box.level:
@@ -162,13 +189,13 @@ class ExerciseScreen(Screen[None]):
         await self._show_verdict(verdict)
 
     async def _show_verdict(self, verdict: Verdict) -> None:
+        self.add_class("-verdict")
         await self.query_one(VerdictList).show(verdict)
-        self.progress.record_check(self.exercise.slug, verdict.passed)
-        self._save_progress()
+        self._change_progress(lambda p: p.record_check(self.exercise.slug, verdict.passed))
 
     @on(Worker.StateChanged)
     def _check_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and event.worker.group == "sandbox":
             from tutor.errors import UsageError
             from tutor.sandbox.client import SandboxError
 
@@ -196,12 +223,15 @@ class ExerciseScreen(Screen[None]):
             self.notify(f"Every hint is shown{more}. F3 opens the solution after 3 checks.")
             return
         self.call_after_refresh(box.scroll_visible, top=True, animate=False)
-        state = self.progress.exercise(self.exercise.slug)
-        state.hints_shown = max(state.hints_shown, hints.shown)
-        self._save_progress()
+
+        def seen(progress: Progress) -> None:
+            state = progress.exercise(self.exercise.slug)
+            state.hints_shown = max(state.hints_shown, hints.shown)
+
+        self._change_progress(seen)
 
     def action_solution(self) -> None:
-        state = self.progress.exercise(self.exercise.slug)
+        state = Progress.load(self.progress.home).exercise(self.exercise.slug)  # CLI tries too
         if state.state == PASSED or state.solution_seen:
             self._show_solution()
         elif state.tries < TRIES_BEFORE_SOLUTION:
@@ -218,8 +248,11 @@ class ExerciseScreen(Screen[None]):
 
     def _seen(self, yes: bool | None) -> None:
         if yes:
-            self.progress.exercise(self.exercise.slug).solution_seen = True
-            self._save_progress()
+
+            def seen(progress: Progress) -> None:
+                progress.exercise(self.exercise.slug).solution_seen = True
+
+            self._change_progress(seen)
             self._show_solution()
 
     def _show_solution(self) -> None:
@@ -238,6 +271,7 @@ class ExerciseScreen(Screen[None]):
             return
         answer.reset()
         await self.query_one(VerdictList).clear()
+        self.remove_class("-verdict")
         self.notify("Your answer is back to the starter.")
 
     # -- moving around and helpers ------------------------------------------------------
@@ -270,8 +304,13 @@ class ExerciseScreen(Screen[None]):
         text = read_or(lambda: self.exercise.statement, "")
         return text or f"# {self.exercise.title}\n\nThe statement could not be read.\n"
 
-    def _save_progress(self) -> None:
+    def _change_progress(self, change: Callable[[Progress], object]) -> None:
+        """Make `change` on the progress file under its lock (what the CLI wrote is kept)."""
         try:
-            self.progress.save()
+            with self.progress.changing() as progress:
+                change(progress)
         except OSError as exc:
             self.notify(f"Your progress could not be saved: {exc.strerror}", severity="error")
+        if self.progress.notice:
+            notice, self.progress.notice = self.progress.notice, None
+            self.notify(notice, severity="warning", markup=False, timeout=15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,27 +18,16 @@ from textual.widget import Widget
 from textual.widgets import Footer, Markdown, OptionList, Static
 
 from tutor.course import Exercise, Lesson
-from tutor.messages import HOME, OpenPlace
+from tutor.messages import HOME, OpenPlace, OpenPlayground
 from tutor.paths import learner_home
+from tutor.predictions import PredictionError, Verdict, lesson_predictions
 from tutor.screens.links import link_target
 from tutor.screens.toc import TocScreen
 from tutor.widgets.lesson_list import LessonList
+from tutor.widgets.prediction_box import PredictionBox
 from tutor.widgets.title_bar import TitleBar
 
-
-def split_for_first_paint(markdown: str, lines: int) -> tuple[str, str]:
-    """The text for the first screenful, cut at a blank line outside code, and the rest."""
-    in_fence = False
-    source = markdown.splitlines(keepends=True)
-    for number, line in enumerate(source):
-        if line.startswith("```"):
-            in_fence = not in_fence
-        elif number >= lines and not in_fence and not line.strip():
-            return "".join(source[: number + 1]), "".join(source[number + 1 :])
-    return markdown, ""
-
-
-_PICTURE_FENCE = re.compile(r"^```picture[ \t]*\n(.*?)^```[ \t]*(?:\n|$)", re.S | re.M)
+_WIDGET_FENCE = re.compile(r"^```(picture|predict)[ \t]*\n(.*?)^```[ \t]*(?:\n|$)", re.S | re.M)
 # A picture block's name -> its widget (module, class), imported when a lesson shows it.
 PICTURES = {
     "conv-stepper": ("tutor.widgets.conv_stepper", "ConvStepper"),
@@ -58,14 +47,25 @@ class PictureBlock:
     args: str = ""
 
 
-def split_pictures(markdown: str) -> list[str | PictureBlock]:
-    """The lesson as Markdown parts with the picture blocks between them."""
-    parts: list[str | PictureBlock] = []
-    start = 0
-    for match in _PICTURE_FENCE.finditer(markdown):
+@dataclass(frozen=True)
+class PredictBlock:
+    """A ```predict block of a lesson: its number among the lesson's predictions (from 1)."""
+
+    number: int
+
+
+def split_pictures(markdown: str) -> list[str | PictureBlock | PredictBlock]:
+    """The lesson as Markdown parts with the picture and prediction blocks between them."""
+    parts: list[str | PictureBlock | PredictBlock] = []
+    start, predictions = 0, 0
+    for match in _WIDGET_FENCE.finditer(markdown):
         parts.append(markdown[start : match.start()])
-        name, _, args = match.group(1).strip().partition("\n")
-        parts.append(PictureBlock(name.strip(), args))
+        if match.group(1) == "predict":
+            predictions += 1
+            parts.append(PredictBlock(predictions))
+        else:
+            name, _, args = match.group(2).strip().partition("\n")
+            parts.append(PictureBlock(name.strip(), args))
         start = match.end()
     parts.append(markdown[start:])
     return parts
@@ -114,18 +114,16 @@ class LessonScreen(Screen[None]):
         self.lessons = lessons
         self.exercises = exercises
         self.read = read
-        self.tail = ""
-        self.later: list[str | PictureBlock] = []
         self.sub_title = f"Lesson {lesson.number} of {len(lessons)}: {lesson.title}"
 
     def compose(self) -> ComposeResult:
-        first, *self.later = split_pictures(self.lesson.body)
-        head, self.tail = split_for_first_paint(str(first), self.app.size.height)
+        # The whole lesson at once: every part is a widget of its own, so nothing is lost
+        # between a first screenful and the rest (the text is short; Markdown is quick).
         yield TitleBar()
         with Horizontal(id="lesson-layout"):
             yield LessonList(id="lesson-side")
             with VerticalScroll(id="lesson-scroll"):
-                yield Markdown(head, id="lesson-body", open_links=False)
+                yield from self._parts()
                 if self.lesson.answer is not None:
                     yield Static("Press [b]a[/b] to show the answer.", id="answer-hint")
                     answer = Markdown(id="answer", open_links=False)
@@ -133,32 +131,52 @@ class LessonScreen(Screen[None]):
                     yield answer
         yield Footer(compact=True, show_command_palette=False)
 
+    def _parts(self) -> Iterator[Widget]:
+        """The lesson's Markdown, pictures and predictions, in order; the first part is
+        #lesson-body (it holds the title), the other Markdown parts .lesson-part."""
+        try:
+            predictions = lesson_predictions(self.lesson)
+        except PredictionError as exc:
+            predictions = []
+            yield Static(f"(This lesson's predictions cannot be read: {exc})", markup=False)
+        first = True
+        for part in split_pictures(self.lesson.body):
+            if isinstance(part, PictureBlock):
+                yield make_picture(part, self._learner_home())
+            elif isinstance(part, PredictBlock):
+                if part.number <= len(predictions):
+                    prediction = predictions[part.number - 1]
+                    yield PredictionBox(prediction, self._recorded(prediction.key))
+            elif first:
+                first = False
+                yield Markdown(part, id="lesson-body", open_links=False)
+            elif part.strip():
+                yield Markdown(part, classes="lesson-part", open_links=False)
+
+    def _recorded(self, key: str) -> Verdict | None:
+        progress = getattr(self.app, "progress", None)
+        guess = progress.predictions.get(key) if progress is not None else None
+        return Verdict(guess.given, guess.correct) if guess is not None else None
+
     def on_mount(self) -> None:
         self.query_one(LessonList).show(self.lessons, self.read, self.lesson.key)
         self.query_one("#lesson-scroll").focus()
 
-    @on(Markdown.TableOfContentsUpdated, "#lesson-body")
-    def first_screenful_mounted(self) -> None:
-        """Add the rest of the lesson once the first screenful has been drawn: a faster start."""
-        if self.tail or self.later:
-            self.refresh(layout=True)  # so the callback waits for that screenful to be drawn
-            self.call_after_refresh(self._show_the_rest)
-
-    async def _show_the_rest(self) -> None:
-        rest, self.tail = self.tail, ""
-        later, self.later = self.later, []
-        body = self.query_one("#lesson-body", Markdown)
-        if rest:
-            await body.append(rest)
-        parts = [
-            make_picture(part, self._learner_home())
-            if isinstance(part, PictureBlock)
-            else Markdown(part, classes="lesson-part", open_links=False)
-            for part in later
-            if isinstance(part, PictureBlock) or part.strip()
-        ]
-        if parts:
-            await self.query_one("#lesson-scroll").mount_all(parts, after=body)
+    @on(PredictionBox.Answered)
+    def record_prediction(self, event: PredictionBox.Answered) -> None:
+        """Keep the learner's prediction, so the course map knows it is no longer open."""
+        progress = getattr(self.app, "progress", None)
+        if progress is None:
+            return
+        progress.record_prediction(event.prediction.key, event.verdict.given, event.verdict.correct)
+        try:
+            progress.save()
+        except OSError as exc:
+            self.notify(
+                f"Your prediction could not be saved to {progress.path}: {exc.strerror}",
+                severity="error",
+                markup=False,
+            )
 
     def _learner_home(self) -> Path:
         """The learner's folder, where the playground leaves its last trained model."""
@@ -215,11 +233,10 @@ class LessonScreen(Screen[None]):
         if not self.lesson.examples:
             self.notify("This lesson has no Python example to run.")
         else:
-            from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
-
             origin = f"Lesson {self.lesson.number}: {self.lesson.title}"
-            example = PlaygroundScreen(self.lesson.examples[0], origin, f"{self.lesson.key}-1")
-            self.app.push_screen(example)
+            self.post_message(
+                OpenPlayground(self.lesson.examples[0], origin, f"{self.lesson.key}-1")
+            )
 
     def action_home(self) -> None:
         self.post_message(OpenPlace(HOME))

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,116 +11,93 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import (
-    Footer,
-    RichLog,
-    Static,
-    TabbedContent,
-    TabPane,
-    TextArea,
-)
+from textual.widgets import Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState
 
 from tutor import events
-from tutor.data import parse_spec
 from tutor.errors import UsageError
-from tutor.playground_harness import DEFAULT_EXAMPLE, model_line, train_source
-from tutor.progress import atomic_write_text
+from tutor.playground_harness import DEFAULT_EXAMPLE, prepare_data
 from tutor.sandbox.client import JobSpec, Sandbox
+from tutor.sandbox.pool import WarmSandboxes
 from tutor.screens.confirm import ConfirmScreen
+from tutor.trained_model import playground_dir, save_snapshot
 from tutor.widgets.code_pane import CodePane
-from tutor.widgets.explanation_panel import ExplanationPanel
-from tutor.widgets.loss_plot import LossPlot
-from tutor.widgets.results_view import ResultsView
 from tutor.widgets.run_controls import RunControls
 from tutor.widgets.run_progress import RunProgress
-from tutor.widgets.shape_trace import ShapeTraceTable
+from tutor.widgets.run_tabs import CODE, LOSS, RESULTS, TRACE, RunTabs
 from tutor.widgets.title_bar import TitleBar
 
 APPLY_EVERY_S = 0.1  # incoming events are buffered and drawn at most this often
-RUN_TIMEOUT_S = 900.0
-PREPARE_DATA = (
-    "import sys\nfrom tutor.data import prepared_csv\nfrom tutor.errors import UsageError\n"
-    "try:\n    prepared_csv(sys.argv[1])\nexcept UsageError as exc:\n    sys.exit(str(exc))\n"
-)
+RUN_TIMEOUT_S = 120.0  # the README's limit for a run
 
 
-def playground_dir(home: Path) -> Path:
-    """Where the learner's playground files and the last trained model live."""
-    return home / "playground"
-
-
-def default_playground() -> PlaygroundScreen:
+def default_playground(home: Path, sandboxes: WarmSandboxes) -> PlaygroundScreen:
     """The playground with the built-in example: a small CNN on the digits."""
-    return PlaygroundScreen(DEFAULT_EXAMPLE, "the built-in example")
+    return PlaygroundScreen(DEFAULT_EXAMPLE, "the built-in example", home=home, sandboxes=sandboxes)
 
 
 class PlaygroundScreen(Screen[None]):
     """An editable example with its shape trace, loss curve, output and training results."""
 
     BINDINGS = [
-        Binding("f5", "run('script')", "Run", priority=True),
+        Binding("ctrl+r,f5", "run('script')", "Run", priority=True),
         Binding("f6", "run('train')", "Train", priority=True),
         Binding("f7", "stop", "Stop", priority=True),
         Binding("f8", "clear_runs", "Clear runs", priority=True),
-        Binding("f2", "show_code", "Code", priority=True, show=False),
-        Binding("f3", "next_tab", "Next tab", priority=True, show=False),
-        Binding("ctrl+r", "reset", "Reset"),
+        Binding("f9", "next_tab", "Next tab", priority=True),
+        Binding("f4", "reset", "Restore"),
         Binding("escape", "back", "Back"),
-        Binding("f1", "help", "Help"),
+        Binding("f1", "app.help", "Help"),  # "?" is typed into the editor
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     running: reactive[bool] = reactive(False)
 
-    def __init__(self, code: str, origin: str, slug: str = "example") -> None:
+    def __init__(
+        self,
+        code: str,
+        origin: str,
+        slug: str = "example",
+        *,
+        home: Path,
+        sandboxes: WarmSandboxes,
+    ) -> None:
         super().__init__()
         self.code = code
         self.origin = origin
         self.slug = slug
+        self.home = home
+        self.sandboxes = sandboxes
         self.sub_title = f"Playground: {origin}"
         self.sandbox: Sandbox | None = None
         self._starting = asyncio.Lock()
         self._pending: list[events.Event] = []
-        self._prepared: set[str] = set()
         self._runs = 0
-        self._label = ""
-        self._kind = ""
+        self._label = self._kind = ""
         self._learner_lines = 0
-        self._partial = ""
         self.outcome = ""
-        self.events_seen = 0
-
-    @property
-    def home(self) -> Path:
-        from tutor.paths import learner_home
-
-        progress = getattr(self.app, "progress", None)
-        return progress.home if progress is not None else learner_home()
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield RunControls(id="pg-controls")
-        yield RunProgress(id="pg-progress")
+        yield RunProgress(RUN_TIMEOUT_S, id="pg-progress")
         yield Static("sandbox: starting ...", id="pg-sandbox", markup=False)
         with Vertical(id="pg-body"):
-            with TabbedContent(id="pg-tabs", initial="tab-code"):
-                yield TabPane("Code", id="tab-code")
-                with TabPane("Trace", id="tab-trace"):
-                    yield ShapeTraceTable(id="pg-trace")
-                with TabPane("Loss", id="tab-loss"):
-                    yield LossPlot(id="pg-loss")
-                with TabPane("Output", id="tab-output"):
-                    yield RichLog(id="pg-output", wrap=True, markup=False, max_lines=5000)
-                with TabPane("Results", id="tab-results"):
-                    yield ResultsView(id="pg-results")
-            path = playground_dir(self.home) / f"{self.slug}.py"
-            yield CodePane(path, self.code, id="pg-code")
+            yield RunTabs(id="pg-run")
+            yield CodePane(playground_dir(self.home) / f"{self.slug}.py", self.code, id="pg-code")
         yield Footer(compact=True, show_command_palette=False)
 
     @property
     def code_pane(self) -> CodePane:
         return self.query_one(CodePane)
+
+    @property
+    def tabs(self) -> RunTabs:
+        return self.query_one(RunTabs)
+
+    @property
+    def events_seen(self) -> int:
+        return self.tabs.events_seen
 
     def on_mount(self) -> None:
         self.set_interval(APPLY_EVERY_S, self.apply_events)
@@ -136,25 +110,19 @@ class PlaygroundScreen(Screen[None]):
         self.call_later(self._layout_tabs)
 
     def _layout_tabs(self) -> None:
-        """Wide: the code sits beside the tabs, so its tab goes; narrow: Code is a tab."""
-        tabs = self.query_one(TabbedContent)
-        if self.has_class("-wide"):
-            if tabs.active == "tab-code":
-                tabs.active = "tab-trace"
-            tabs.hide_tab("tab-code")
-        else:
-            tabs.show_tab("tab-code")
-        self.set_class(tabs.active == "tab-code", "-code-tab")
+        self.tabs.offer_code_tab(not self.has_class("-wide"))
+        self.set_class(self.tabs.active == CODE, "-code-tab")
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self.set_class(event.pane.id == "tab-code", "-code-tab")
-        if event.pane.id == "tab-code":
+        self.set_class(event.pane.id == CODE, "-code-tab")
+        if event.pane.id == CODE:
             self.code_pane.editor.focus()
 
     def show_tab(self, tab: str) -> None:
-        if tab != "tab-code" or not self.has_class("-wide"):
-            self.query_one(TabbedContent).active = tab
+        if tab != CODE or not self.has_class("-wide"):
+            self.tabs.active = tab
+        self.set_class(self.tabs.active == CODE, "-code-tab")
 
     def watch_running(self, running: bool) -> None:
         self.set_class(running, "-running")
@@ -164,7 +132,7 @@ class PlaygroundScreen(Screen[None]):
     async def _box(self) -> Sandbox:
         async with self._starting:
             if self.sandbox is None:
-                self.sandbox = Sandbox()
+                self.sandbox = await self.sandboxes.take()
             await self.sandbox.start()
             self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
             count = self.sandbox.info.cuda_devices
@@ -178,27 +146,15 @@ class PlaygroundScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         if self.sandbox is not None:
-            await self.sandbox.close()
-
-    async def _prepare(self, data: str) -> None:
-        """Make the data set's CSV in a separate process: the UI never loads numpy or pandas."""
-        if data in self._prepared:
-            return
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", PREPARE_DATA, data, stderr=asyncio.subprocess.PIPE
-        )
-        _, err = await proc.communicate()
-        if proc.returncode:
-            lines = err.decode(errors="replace").strip().splitlines()
-            raise UsageError(lines[-1] if lines else f"the data {data!r} could not be prepared")
-        self._prepared.add(data)
+            box, self.sandbox = self.sandbox, None
+            await self.sandboxes.give_back(box)
 
     @work(exclusive=True, group="sandbox", exit_on_error=False)
     async def run_job(self, spec: JobSpec) -> None:
         """Run one job and buffer its events; cancelling this worker stops the job."""
         try:
             assert spec.data is not None
-            await self._prepare(spec.data)
+            await prepare_data(spec.data)
             box = await self._box()
             async for event in box.run(spec):
                 self._pending.append(event)
@@ -206,61 +162,44 @@ class PlaygroundScreen(Screen[None]):
             self.apply_events()
             self.running = False
             if not self.outcome:
-                self.query_one(RunProgress).finish("stopped")
+                self.query_one(RunProgress).finish(f"{self._label} stopped")
                 self.outcome = "stopped"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.running = False
-            error = event.worker.error
-            usage = isinstance(error, UsageError)
-            message = str(error) if usage else f"The sandbox failed: {error}"
-            self.notify(message, severity="error", markup=False)
+        if event.state != WorkerState.ERROR or event.worker.group != "sandbox":
+            return
+        self.running, self.outcome = False, "error"
+        error = event.worker.error or RuntimeError("unknown")
+        self.show_tab(CODE)
+        self.code_pane.explain_start_failure(error, usage=isinstance(error, UsageError))
+        self.query_one(RunProgress).finish(f"✗ {self._label} did not start: {error}")
 
     # -- actions ------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "help":  # F1 stands in for "?" while the editor takes what is typed
-            return isinstance(self.focused, TextArea)
-        return True
-
-    def action_help(self) -> None:
-        self.app.action_help()  # type: ignore[attr-defined]
-
     def action_run(self, kind: str) -> None:
         if self.running:
             self.notify("A run is going on; F7 stops it.")
             return
-        controls = self.query_one(RunControls)
-        try:
-            parse_spec(controls.data)
-            settings = controls.train_settings() if kind == "train" else None
-        except (UsageError, ValueError) as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
         pane = self.code_pane
-        pane.save()
-        code = pane.text
-        self._runs += 1
-        self._kind, self._learner_lines = kind, len(code.splitlines())
-        self._partial = self.outcome = ""
-        self._label = f"run {self._runs} " + (settings.label if settings else "script")
-        source = train_source(code, settings) if settings else code
-        self.query_one(ShapeTraceTable).clear_trace()
-        self.query_one(RichLog).clear()
-        pane.query_one(ExplanationPanel).clear_error()
-        self.query_one(LossPlot).start_series(self._label)
-        self.query_one(RunProgress).start(self._label)
-        self.show_tab("tab-loss" if settings else "tab-trace")
-        self.running = True
-        self.run_job(
-            JobSpec(
-                source=source,
-                filename=pane.path.name,
-                device=controls.device,
-                data=controls.data,
-                timeout_s=RUN_TIMEOUT_S,
+        try:
+            what, spec = self.query_one(RunControls).job(
+                kind, pane.text, pane.path.name, RUN_TIMEOUT_S
             )
-        )
+        except (UsageError, ValueError) as exc:
+            self.show_tab(CODE)
+            pane.explain_start_failure(exc, usage=True)
+            return
+        if not pane.save():
+            return  # a save from elsewhere waits for the learner's choice
+        self._runs += 1
+        self._kind, self._learner_lines = kind, len(pane.text.splitlines())
+        self.outcome = ""
+        self._label = f"run {self._runs} {what}"
+        pane.clear_error()
+        self.tabs.begin(self._label)
+        self.query_one(RunProgress).start(self._label)
+        self.show_tab(LOSS if kind == "train" else TRACE)
+        self.running = True
+        self.run_job(spec)
 
     async def action_stop(self) -> None:
         if not self.running:
@@ -276,23 +215,17 @@ class PlaygroundScreen(Screen[None]):
             self.app.pop_screen()
 
     def action_clear_runs(self) -> None:
-        self.query_one(LossPlot).clear_overlays()
+        self.tabs.clear_overlays()
         self.notify("Earlier runs cleared from the loss chart.")
 
-    def action_show_code(self) -> None:
-        self.show_tab("tab-code")
-        self.code_pane.editor.focus()
-
     def action_next_tab(self) -> None:
-        tabs = self.query_one(TabbedContent)
-        wide = self.has_class("-wide")
-        order = [p.id for p in tabs.query(TabPane) if p.id and not (wide and p.id == "tab-code")]
-        tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+        self.tabs.next_tab(skip_code=self.has_class("-wide"))
 
     def action_reset(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self.code_pane.reset()
+                self.code_pane.clear_error()
                 self.notify("The original example is back.")
 
         question = f"Put back the original code ({self.origin})? Your edits are lost."
@@ -306,86 +239,35 @@ class PlaygroundScreen(Screen[None]):
     async def _stop_requested(self) -> None:
         await self.action_stop()
 
-    # -- events to widgets, coalesced -----------------------------------------------------
+    # -- what the run reports -------------------------------------------------------------
     def apply_events(self) -> None:
-        """Draw what arrived since the last call: a few widget updates, however many events."""
+        """Hand what arrived since the last call to the tabs, in one batch."""
         progress = self.query_one(RunProgress)
         if not self._pending:
             if self.running:
                 progress.tick()
             return
-        found, self._pending = self._pending, []
-        self.events_seen += len(found)
-        shapes = [e for e in found if isinstance(e, events.Shape)]
-        if shapes:
-            self.query_one(ShapeTraceTable).add_shapes(shapes)
-        losses = [e for e in found if isinstance(e, (events.Loss, events.Epoch))]
-        if losses:
-            self.query_one(LossPlot).add_events(losses)
-        self._write_output([e for e in found if isinstance(e, events.Output)])
-        steps = [e for e in found if isinstance(e, events.Result) and e.name == "progress"]
-        if steps:
-            progress.update_progress(steps[-1].data)
-        elif self._kind == "script" and (
-            epochs := [e for e in losses if isinstance(e, events.Epoch)]
-        ):
-            progress.update_epoch(epochs[-1].epoch)
-        for event in found:
-            if isinstance(event, events.Error):
-                self._show_error(event)
-            elif isinstance(event, events.Result) and event.name == "evaluation":
-                self._show_evaluation(event.data)
-            elif isinstance(event, events.Done):
-                self._finish(event)
-
-    def _write_output(self, output: list[events.Output]) -> None:
-        if not output:
-            return
-        text = self._partial + "".join(e.text for e in output)
-        *lines, self._partial = text.split("\n")
-        log = self.query_one(RichLog)
-        if len(lines) > log.max_lines:
-            lines = lines[-int(log.max_lines or 0) :]
-        if lines:
-            log.write("\n".join(lines))
-
-    def _show_error(self, error: events.Error) -> None:
-        pane = self.code_pane
-        line = error.line
-        where = ""
-        if isinstance(line, int) and 0 < line <= self._learner_lines:
-            where = f" at line {line}"
-        elif self._kind == "train":
-            line = model_line(pane.text)
-            where = " while training your model"
-        else:
-            line = None
-        pane.query_one(ExplanationPanel).show_error(error, where)
-        if line:
-            pane.point_at(line)
-        self.show_tab("tab-code")
-        pane.editor.focus()
-
-    def _show_evaluation(self, data: dict[str, Any]) -> None:
-        self.query_one(ResultsView).show_evaluation(data, self._label)
-        self.show_tab("tab-results")
-        if data.get("filters"):
-            keep = ("accuracy", "filters", "feature_maps", "digit", "digit_label")
-            saved = {"version": 1, "source": self.origin, **{k: data.get(k) for k in keep}}
+        events, self._pending = self._pending, []
+        progress.heard()
+        report = self.tabs.apply(events, script=self._kind == "script")
+        if report.progress is not None:
+            progress.update_progress(report.progress)
+        elif report.epoch is not None:
+            progress.update_epoch(report.epoch)
+        for error in report.errors:
+            self.show_tab(CODE)
+            training = self._kind == "train"
+            lines = self._learner_lines
+            self.code_pane.explain(
+                error, training=training, learner_lines=lines, limit_s=RUN_TIMEOUT_S
+            )
+        if report.evaluation is not None:
+            self.show_tab(RESULTS)
             try:
-                atomic_write_text(playground_dir(self.home) / "last_model.json", json.dumps(saved))
+                save_snapshot(self.home, report.evaluation, self.origin)
             except OSError as exc:
                 self.notify(f"The trained model's filters could not be saved: {exc}", markup=False)
-
-    def _finish(self, done: events.Done) -> None:
-        if self._partial:
-            self.query_one(RichLog).write(self._partial)
-            self._partial = ""
-        elapsed = done.elapsed_s
-        ok = done.status == "ok"
-        self.outcome = "ok" if ok else "error"
-        device = done.device
-        self.query_one(RichLog).write(f"-- {self._label}: {self.outcome} after {elapsed:.2f} s")
-        text = f"✓ {self._label} finished on {device}"
-        failed = f"✗ {self._label} failed: the explanation is over the code"
-        self.query_one(RunProgress).finish(text if ok else failed)
+        if report.done is not None:
+            self.outcome = progress.finish_run(self._label, report.done)
+            elapsed = report.done.elapsed_s
+            self.tabs.end(f"-- {self._label}: {self.outcome} after {elapsed:.2f} s")

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tutor.checks.comparison import training_curves
+from tutor.checks.comparison import batch_losses, training_curves
 
 
 class ComparisonChart(Vertical):
@@ -28,10 +28,12 @@ class ComparisonChart(Vertical):
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
+        per_batch = batch_losses(facts)
         for label, (loss, _) in curves.items():
-            plt.plot(list(range(1, len(loss) + 1)), loss, label=label, marker="braille")
-        plt.title("mean training loss per epoch")
-        plt.xlabel("epoch")
+            series = per_batch.get(label, loss)
+            plt.plot(list(range(1, len(series) + 1)), series, label=label, marker="braille")
+        plt.title("training loss per batch" if per_batch else "mean training loss per epoch")
+        plt.xlabel("batch" if per_batch else "epoch")
         plot.refresh()
         lines = [
             f"{label:<18} final loss {loss[-1]:.3f}   test accuracy {accuracy[-1]:.1%}"

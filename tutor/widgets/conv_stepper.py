@@ -60,7 +60,7 @@ class ConvStepper(Picture):
 
     @property
     def size_out(self) -> int:
-        return conv_out(len(INPUT), self.kernel, self.stride, self.padding)
+        return conv_out(len(INPUT), self.kernel, stride=self.stride, padding=self.padding)
 
     @property
     def window(self) -> tuple[int, int]:
@@ -164,6 +164,8 @@ class ConvStepper(Picture):
         picture.append("\n\n")
         lower = [y] if side <= 8 else [y, sums]
         picture.append_text(beside(lower))
-        picture.append(f"\n\nK={k} S={s} P={p}   H_out = {formula(len(INPUT), k, s, p)}")
+        picture.append(
+            f"\n\nK={k} S={s} P={p}   H_out = {formula(len(INPUT), k, stride=s, padding=p)}"
+        )
         picture.append(f"   output {n}×{n}", "bold")
         return picture

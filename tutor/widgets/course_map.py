@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tutor.course import Exercise, Lesson
+from tutor.predictions import open_predictions
 from tutor.progress import FAILING, NOT_STARTED, PASSED, ExerciseState, Progress
 from tutor.widgets.lesson_list import lesson_prompt
 
@@ -33,6 +34,12 @@ def exercise_prompt(exercise: Exercise, state: str) -> Content:
     )
 
 
+def open_mark(count: int) -> Content:
+    """After a lesson read with predictions not yet made: how many are left."""
+    word = "prediction" if count == 1 else "predictions"
+    return Content.styled(f"  ? {count} {word} open", "$warning")
+
+
 def _heading(text: str) -> Option:
     return Option(Content.styled(text, "bold $accent"), disabled=True)
 
@@ -49,10 +56,13 @@ class CourseMap(OptionList):
     ) -> None:
         """Fill the map from the course and the learner's progress; highlight `current`."""
         options = [_heading(f"Lessons ({len(lessons)})")]
-        options += [
-            Option(lesson_prompt(lesson, lesson.key in progress.lessons_read), id=lesson.key)
-            for lesson in lessons
-        ]
+        still_open = open_predictions(lessons, progress.predictions)
+        for lesson in lessons:
+            read = lesson.key in progress.lessons_read
+            prompt = lesson_prompt(lesson, read)
+            if read and lesson.key in still_open:
+                prompt = Content.assemble(prompt, open_mark(still_open[lesson.key]))
+            options.append(Option(prompt, id=lesson.key))
         options.append(_heading(f"Exercises ({len(exercises)})"))
         for ex in exercises:
             state = progress.exercises.get(ex.slug, ExerciseState()).state

@@ -13,8 +13,12 @@ class ExplanationPanel(Static):
 
     def show_error(self, error: events.Error, where: str) -> None:
         """Show `error` (an error event); `where` says where in the learner's file it points."""
-        self.border_title = f"{error.kind} error{where}"
-        self.update(Content.assemble((error.message, "bold"), "\n", error.explanation))
+        self.show_problem(f"{error.kind} error{where}", error.message, error.explanation)
+
+    def show_problem(self, title: str, message: str, explanation: str) -> None:
+        """Show a problem that is not a run's error event (a run that could not start)."""
+        self.border_title = title
+        self.update(Content.assemble((message, "bold"), "\n", explanation))
         self.display = True
 
     def clear_error(self) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from tutor.trained_model import read_snapshot, snapshot_path
 from tutor.widgets.picture import Picture, beside, built_in_digit, grey, half_blocks, signed
 
-MODEL_FILE = "last_model.json"  # written by the playground after a training run
 NO_MODEL = (
     "No trained model yet: open a lesson example with r and train it with F6; its filters "
     "show here. Meanwhile, a built-in 7 and four classic hand-made filters:"
@@ -52,20 +50,6 @@ def halve(image: Grid) -> Grid:
     ]
 
 
-def _square(value: Any, what: str) -> Grid:
-    rows = [[float(x) for x in row] for row in value]
-    if not rows or any(len(row) != len(rows) for row in rows):
-        raise ValueError(f"{what} is not a square grid")
-    return rows
-
-
-def _flatten(value: Any) -> list[float]:
-    """A filter as 9 numbers, whether stored flat, as 3x3, or as 1x3x3."""
-    if isinstance(value, list):
-        return [x for item in value for x in _flatten(item)]
-    return [float(value)]
-
-
 @dataclass(frozen=True)
 class Maps:
     """What the picture shows: a digit, filters, their maps, and where they come from."""
@@ -89,26 +73,12 @@ def demo() -> Maps:
 
 def load(path: Path) -> Maps:
     """The playground's last trained model (ValueError/OSError when it cannot be read)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    digit = _square(data["digit"], "digit")
-    if max(max(row) for row in digit) <= 1.0:
-        digit = [[v * 255 for v in row] for row in digit]
-    filters = []
-    for raw in data["filters"]:
-        flat = [
-            float(x)
-            for x in (raw[0] if len(raw) == 1 else raw)
-            for x in (x if isinstance(x, list) else [x])
-        ]  # noqa: E501
-        if len(flat) != 9:
-            raise ValueError("a filter is not 3x3")
-        filters.append([flat[0:3], flat[3:6], flat[6:9]])
-    maps = [_square(m[0] if len(m) == 1 else m, "a feature map") for m in data["feature_maps"]]
-    label = data.get("label", data.get("digit_label"))
+    snapshot = read_snapshot(path)
     caption = "The first conv layer of the model you trained in the playground"
+    label = snapshot.label
     caption += f", on a test digit labelled {label}:" if label is not None else ":"
-    names = [f"filter {i}" for i in range(len(filters))]
-    return Maps(digit, filters, maps[: len(filters)], names, caption, trained=True)
+    names = [f"filter {i}" for i in range(len(snapshot.filters))]
+    return Maps(snapshot.digit, snapshot.filters, snapshot.maps, names, caption, trained=True)
 
 
 class FeatureMapsView(Picture):
@@ -133,7 +103,7 @@ class FeatureMapsView(Picture):
     @classmethod
     def from_block(cls, args: str, home: Path) -> FeatureMapsView:
         """The picture reading the model the playground saved in the learner's home."""
-        return cls(home / "playground" / MODEL_FILE)
+        return cls(snapshot_path(home))
 
     def on_mount(self) -> None:
         self.reload()

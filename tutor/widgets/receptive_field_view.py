@@ -13,10 +13,11 @@ from tutor.widgets.picture import Picture, beside, built_in_digit, grey, half_bl
 
 CONV = Window("conv", 3, 1)
 POOL = Window("maxpool", 2, 2)
+# Only stacks the lesson itself works through: exercise 7's stack is the learner's to work out.
 STACKS: list[tuple[str, list[Window]]] = [
-    ("exercise 7: conv3 → pool2 → conv3 → pool2 → conv3", [CONV, POOL, CONV, POOL, CONV]),
-    ("two stacked 3×3 convs", [CONV, CONV]),
     ("lesson 6's table: conv3 → conv3 → pool2 → conv3", [CONV, CONV, POOL, CONV]),
+    ("two stacked 3×3 convs", [CONV, CONV]),
+    ("three stacked 3×3 convs", [CONV, CONV, CONV]),
 ]
 SIDE = 28
 UNIT = "rgb(255,150,30)"
@@ -47,14 +48,14 @@ class ReceptiveFieldView(Picture):
         Binding("down", "move(1, 0)", "Down", show=False),
         Binding("left", "move(0, -1)", "Left", show=False),
         Binding("right", "move(0, 1)", "Right", show=False),
-        Binding("left_square_bracket", "layer(-1)", "Shallower", show=False),
-        Binding("right_square_bracket", "layer(1)", "Deeper", show=False),
+        Binding("left_square_bracket", "depth(-1)", "Shallower", show=False),
+        Binding("right_square_bracket", "depth(1)", "Deeper", show=False),
         Binding("s", "stack", "Next stack", show=False),
     ]
 
     stack: reactive[int] = reactive(0, layout=True)
-    layer: reactive[int] = reactive(5, layout=True)
-    unit: reactive[tuple[int, int]] = reactive((1, 1))
+    depth: reactive[int] = reactive(4, layout=True)
+    unit: reactive[tuple[int, int]] = reactive((4, 4))
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -68,7 +69,7 @@ class ReceptiveFieldView(Picture):
         """Height (and width) of the map after `layer` layers of the stack."""
         side = SIDE
         for window in self.windows[:layer]:
-            side = conv_out(side, window.kernel, window.stride, window.padding)
+            side = conv_out(side, window.kernel, stride=window.stride, padding=window.padding)
         return side
 
     def fields(self) -> list[int]:
@@ -82,12 +83,12 @@ class ReceptiveFieldView(Picture):
     @property
     def side(self) -> int:
         """The receptive-field side of a unit of the chosen layer."""
-        return self.fields()[self.layer]
+        return self.fields()[self.depth]
 
     def span(self) -> tuple[range, range]:
         """The input rows and columns the chosen unit sees (clipped to the image)."""
         (top, left), (bottom, right) = self.unit, self.unit
-        for window in reversed(self.windows[: self.layer]):
+        for window in reversed(self.windows[: self.depth]):
             top, left = (
                 top * window.stride - window.padding,
                 left * window.stride - window.padding,
@@ -97,21 +98,21 @@ class ReceptiveFieldView(Picture):
         return range(max(0, top), min(SIDE, bottom + 1)), range(max(0, left), min(SIDE, right + 1))
 
     def _centre(self) -> None:
-        middle = (self.map_side(self.layer) - 1) // 2
+        middle = (self.map_side(self.depth) - 1) // 2
         self.unit = (middle, middle)
 
     def action_move(self, down: int, across: int) -> None:
-        last = self.map_side(self.layer) - 1
+        last = self.map_side(self.depth) - 1
         i, j = self.unit
         self.unit = (max(0, min(last, i + down)), max(0, min(last, j + across)))
 
-    def action_layer(self, delta: int) -> None:
-        self.layer = max(1, min(len(self.windows), self.layer + delta))
+    def action_depth(self, delta: int) -> None:
+        self.depth = max(1, min(len(self.windows), self.depth + delta))
         self._centre()
 
     def action_stack(self) -> None:
         self.stack = (self.stack + 1) % len(STACKS)
-        self.layer = len(self.windows)
+        self.depth = len(self.windows)
         self._centre()
 
     def draw(self) -> Text:
@@ -122,16 +123,16 @@ class ReceptiveFieldView(Picture):
         def pixel(r: int, c: int) -> str:
             return seen(digit[r][c]) if r in rows and c in cols else grey(digit[r][c])
 
-        n = self.map_side(self.layer)
+        n = self.map_side(self.depth)
 
         def unit(r: int, c: int) -> str:
             return UNIT if (r, c) == self.unit else "rgb(60,60,70)"
 
         name, windows = STACKS[self.stack]
-        window = windows[self.layer - 1]
+        window = windows[self.depth - 1]
         kind = f"conv {window.kernel}×{window.kernel}" if window.kind == "conv" else "pool 2×2"
         left = Text("Input 28×28\n").append_text(half_blocks(pixel, SIDE, SIDE))
-        right = Text(f"Layer {self.layer}: {kind}, {n}×{n} map\n")
+        right = Text(f"Layer {self.depth}: {kind}, {n}×{n} map\n")
         right.append_text(half_blocks(unit, n, n) if n > SIDE // 2 else unit_cells(unit, n))
         picture = Text(f"Stack: {name}\n", "bold").append_text(beside([left, right]))
         i, j = self.unit
@@ -147,7 +148,7 @@ class ReceptiveFieldView(Picture):
         for index, size in enumerate(self.fields()):
             if index:
                 picture.append(" → ")
-            picture.append(str(size), "bold reverse" if index == self.layer else "")
-        if self.layer == len(windows) and field < SIDE:
+            picture.append(str(size), "bold reverse" if index == self.depth else "")
+        if self.depth == len(windows) and field < SIDE:
             picture.append(f"\nEven the last layer sees less than the whole {SIDE}×{SIDE} digit.")
         return picture

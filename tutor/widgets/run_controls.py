@@ -11,7 +11,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Select
 
-from tutor.playground_harness import TrainSettings
+from tutor.data import parse_spec
+from tutor.playground_harness import TrainSettings, train_source
+from tutor.sandbox.client import JobSpec
 
 DEVICES = [("auto", "auto"), ("cpu", "cpu"), ("cuda", "cuda")]
 OPTIMIZERS = [("SGD", "sgd"), ("Adam", "adam")]
@@ -59,7 +61,9 @@ class RunControls(Vertical):
             yield Label("lr", classes="controls-label")
             yield Input("0.1", compact=True, id="lr", classes="controls-number")
             yield Label("batch", classes="controls-label")
-            yield Input("64", compact=True, id="batch", classes="controls-number")
+            yield Input(
+                str(TrainSettings.batch_size), compact=True, id="batch", classes="controls-number"
+            )
             yield Label("epochs", classes="controls-label")
             yield Input("3", compact=True, id="epochs", classes="controls-number")
 
@@ -103,6 +107,17 @@ class RunControls(Vertical):
             epochs=_number(field("epochs"), int, "Epochs", 1, MAX_EPOCHS),
             device=self.device,
         )
+
+    def job(self, kind: str, code: str, filename: str, timeout_s: float) -> tuple[str, JobSpec]:
+        """A label ("sgd lr=0.1" or "script") and the job for `code` run as `kind`
+        ("script" or "train") with these settings; UsageError or ValueError, with a
+        sentence, when a setting is wrong."""
+        parse_spec(self.data)
+        if kind != "train":
+            return "script", JobSpec(code, filename, self.device, self.data, timeout_s)
+        settings = self.train_settings()
+        source = train_source(code, settings)
+        return settings.label, JobSpec(source, filename, self.device, self.data, timeout_s)
 
     @on(Button.Pressed, "#run-script")
     def _run_script(self) -> None:

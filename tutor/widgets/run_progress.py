@@ -9,6 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from tutor import events
+
+QUIET_S = 20.0  # a run silent this long is said to be so, with how to stop it
+
 
 def duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
@@ -18,9 +22,11 @@ def duration(seconds: float) -> str:
 class RunProgress(Horizontal):
     """Epoch e/E, batch b/B and time left while training; elapsed time for any run."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, limit_s: float = 120.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.limit_s = limit_s
         self._started = 0.0
+        self._heard = 0.0
         self._epoch = ""
 
     def compose(self) -> ComposeResult:
@@ -28,7 +34,7 @@ class RunProgress(Horizontal):
         yield Static("idle: F5 runs the script, F6 trains the model", id="run-status")
 
     def start(self, what: str) -> None:
-        self._started = time.monotonic()
+        self._started = self._heard = time.monotonic()
         self._epoch = ""
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one("#run-status", Static).update(f"{what}: starting ...")
@@ -43,13 +49,21 @@ class RunProgress(Horizontal):
             f"{self._epoch}running, {duration(self.elapsed())} so far"
         )
 
+    def heard(self) -> None:
+        """The run sent something: it is not stuck."""
+        self._heard = time.monotonic()
+
     def tick(self) -> None:
-        """Refresh the elapsed time of a run that reports no progress of its own."""
-        bar = self.query_one(ProgressBar)
-        if bar.total is None:
-            self.query_one("#run-status", Static).update(
-                f"{self._epoch}running, {duration(self.elapsed())} so far"
+        """Refresh the elapsed time; say so when the run has been silent a while."""
+        quiet = time.monotonic() - self._heard
+        status = self.query_one("#run-status", Static)
+        if quiet >= QUIET_S:
+            status.update(
+                f"no output for {duration(quiet)} ({duration(self.elapsed())} in all): still "
+                f"working, or stuck in a loop? F7 stops it (the limit is {duration(self.limit_s)})"
             )
+        elif self.query_one(ProgressBar).total is None:
+            status.update(f"{self._epoch}running, {duration(self.elapsed())} so far")
 
     def update_progress(self, data: dict[str, Any]) -> None:
         """The harness's progress: epoch, epochs, batch, batches, elapsed_s."""
@@ -64,6 +78,14 @@ class RunProgress(Horizontal):
             f"epoch {epoch}/{epochs}  batch {batch}/{batches}  "
             f"{duration(left) if done else '?'} left"
         )
+
+    def finish_run(self, label: str, done: events.Done) -> str:
+        """Say how the run `label` ended (its `done` event); its outcome: "ok" or "error"."""
+        if done.status == "ok":
+            self.finish(f"✓ {label} finished on {done.device}")
+            return "ok"
+        self.finish(f"✗ {label} failed: the explanation is over the code")
+        return "error"
 
     def finish(self, text: str) -> None:
         bar = self.query_one(ProgressBar)

@@ -7,7 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from tutor.checks.verdict import Part, Verdict
+from tutor.checks.verdict import Part, Verdict, parts_passed
 
 
 class PartRow(Horizontal):
@@ -26,12 +26,10 @@ class PartRow(Horizontal):
 def summary(verdict: Verdict) -> str:
     passed = sum(p.passed for p in verdict.parts)
     took = f"in {verdict.elapsed_s:.2f} s"
+    said = parts_passed(passed, len(verdict.parts))
     if verdict.passed:
-        return f"All {passed} parts passed {took}. Well done! F3 shows the worked solution."
-    return (
-        f"{passed} of {len(verdict.parts)} parts passed {took}. Fix the parts marked ✗ and "
-        "check again; F2 gives a hint."
-    )
+        return f"{said} {took}. Well done! F3 shows the worked solution."
+    return f"{said} {took}. Fix the parts marked ✗ and check again; F2 gives a hint."
 
 
 class VerdictList(Vertical):
@@ -46,7 +44,7 @@ class VerdictList(Vertical):
         if "training" in (verdict.facts or {}):
             from tutor.widgets.comparison_chart import ComparisonChart  # plotext, when needed
 
-            rows.append(ComparisonChart(id="comparison"))
+            rows.insert(0, ComparisonChart(id="comparison"))  # first: in view without scrolling
         await self.mount_all(rows)
         for chart in self.query("#comparison"):
             chart.show(verdict.facts)  # type: ignore[attr-defined]
