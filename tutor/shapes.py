@@ -137,17 +137,25 @@ def parse_layer(text: str) -> Window | None:
     return None
 
 
-def short_layer(text: str, width: int = 40) -> str:
+def short_layer(text: str, width: int = 40, *, compact: bool = False) -> str:
     """A layer's repr cut to what matters for its shape: Conv2d(1, 16, k=3, s=1, p=1),
     MaxPool2d(k=2, s=2, p=0), Linear(3136, 10); a lazy conv before it took its shape as
-    LazyConv2d(?, 16, ...); any other repr longer than `width` ends in an ellipsis."""
+    LazyConv2d(?, 16, ...); any other repr longer than `width` ends in an ellipsis.
+
+    `compact` leaves out a stride or padding at its default (Conv2d(1, 16, k=3, p=1)), for
+    a table that must fit a narrow terminal."""
     name = text.split("(", 1)[0]
     window = parse_layer(text)
-    if window is not None and window.kind == "conv":
-        sizes = f"k={window.kernel}, s={window.stride}, p={window.padding}"
-        return f"{name}({window.in_channels}, {window.out_channels}, {sizes})"
     if window is not None:
-        return f"{name}(k={window.kernel}, s={window.stride}, p={window.padding})"
+        default_stride = 1 if window.kind == "conv" else window.kernel
+        sizes = [f"k={window.kernel}"]
+        if not compact or window.stride != default_stride:
+            sizes.append(f"s={window.stride}")
+        if not compact or window.padding:
+            sizes.append(f"p={window.padding}")
+        if window.kind == "conv":
+            sizes = [str(window.in_channels), str(window.out_channels), *sizes]
+        return f"{name}({', '.join(sizes)})"
     linear = re.match(r"Linear\(in_features=(\d+), out_features=(\d+)", text)
     if linear:
         return f"Linear({linear.group(1)}, {linear.group(2)})"

@@ -108,7 +108,9 @@ async def test_lesson_7_example_runs_with_its_shape_trace(
         assert screen.outcome == "ok"
         table = screen.query_one(ShapeTraceTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert any(row[1] == "(8, 16, 28, 28)" and row[0].startswith("Conv2d") for row in rows)
+        assert any(
+            row[1] == "(8, 16, 28, 28)" and row[0].lstrip().startswith("Conv2d") for row in rows
+        )
         assert any(row[3] == "⌊(28 − 3 + 2·1)/1⌋ + 1 = 28" for row in rows)
         assert any(row[3] == "⌊(28 − 2 + 2·0)/2⌋ + 1 = 14" for row in rows)
         assert [row[4] for row in rows if row[4]][:2] == ["3×3 px", "4×4 px"]  # conv, pool

@@ -19,7 +19,7 @@ from tutor import events
 from tutor.shapes import short_layer
 
 MAX_ROWS = 400
-COLUMNS = ("layer", "output (B, C, H, W)", "params", "output size", "receptive field")
+COLUMNS = ("layer", "output B,C,H,W", "params", "output size", "receptive field")
 HINT = "↑↓ choose a layer: its output-size arithmetic and receptive field show here."
 
 
@@ -74,7 +74,7 @@ class ShapeTraceTable(DataTable[str]):
         if field:
             said.append(f"receptive field {field}")
         self.details.append(" · ".join(said))
-        return ("  " * depth + short_layer(layer), out, params, arithmetic, field)
+        return ("  " * depth + short_layer(layer, 28, compact=True), out, params, arithmetic, field)
 
 
 class ShapeTrace(Vertical):
