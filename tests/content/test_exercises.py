@@ -38,7 +38,17 @@ NUMERIC_FIELDS = {
     4: ["max_pools", "linear_in_features"],
     7: ["receptive_field", "covers_whole_image"],
 }
-FOLDER_FILES = {"exercise.toml", "README.md", "starter.py", "solution.py", "check.py", "hints.md"}
+FOLDER_FILES = {
+    "exercise.toml",
+    "README.md",
+    "starter.py",
+    "solution.py",
+    "probe.py",
+    "check.py",
+    "hints.md",
+}
+# The exercises whose pass a referee decides, from evidence the probe hands over.
+REFEREED = {"reshape-pipeline", "module-class", "batchnorm", "gpu-pipeline"}
 MISTAKE_NAME = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)(?:--[a-z0-9-]+)?\.py$")
 # Smaller training and data for speed; the checks are the same.
 FAST = {
@@ -125,7 +135,8 @@ def test_numeric_exercises_describe_their_answer_fields(number: int) -> None:
 def test_folder_holds_exactly_the_expected_files(slug: str) -> None:
     ex = EXERCISES[slug]
     names = {p.name for p in ex.folder.iterdir() if p.name != "__pycache__"}
-    assert names == FOLDER_FILES | {"mistakes"}
+    referee = {"referee.py"} if slug in REFEREED else set()
+    assert names == FOLDER_FILES | referee | {"mistakes"}
     mistakes = [p for p in (ex.folder / "mistakes").iterdir() if p.name != "__pycache__"]
     assert mistakes, f"{slug} has no typical mistakes"
     for path in mistakes:
@@ -178,18 +189,32 @@ async def test_starter_and_solution_report_the_same_parts(
     assert [p.id for p in starter.parts] == [p.id for p in solution.parts]
 
 
+@pytest.mark.parametrize("slug", list(EXERCISES))
+def test_the_probe_holds_no_judge_and_the_judge_no_torch(slug: str) -> None:
+    """Only probe.py goes into the job: the judge and the expected values stay out of it."""
+    ex = EXERCISES[slug]
+    probe = ex.probe_source
+    assert "def probe(" in probe and "def judge(" not in probe
+    for secret in ("PARAMS_WANTED", "Reference", "solution", "def referee("):
+        assert secret not in probe, (slug, secret)
+    check = ex.check_source
+    assert "def judge(" in check and "def probe(" not in check and "import torch" not in check
+    if slug in REFEREED:
+        assert "def referee(" in (ex.referee_source or "")
+
+
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("slug", [s for s, e in EXERCISES.items() if e.kind == "numeric"])
 async def test_numeric_checks_never_import_torch(boxes: dict[str, Sandbox], slug: str) -> None:
     ex = EXERCISES[slug]
     spy = (
-        ex.check_source
+        ex.probe_source
         + "\n\n_measured_probe = probe\n\n\ndef probe(ns, params):\n"
         + "    facts = _measured_probe(ns, params)\n    import sys\n"
         + "    facts['_heavy'] = [m for m in ('torch', 'numpy') if m in sys.modules]\n"
         + "    return facts\n"
     )
-    spec = JobSpec(source=ex.solution, data=None, trace=False, check_source=spy, timeout_s=30)
+    spec = JobSpec(source=ex.solution, data=None, trace=False, probe_source=spy, timeout_s=30)
     found = [event async for event in boxes["numeric"].run(spec)]
     facts = next(e.data for e in found if isinstance(e, Facts))
     assert facts["_heavy"] == []

@@ -212,9 +212,16 @@ def forward_facts(model: Any, input_shape: tuple[int, ...], seed: int = 0) -> di
 
 def model_facts(model: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
     """Parameter count, layers, and one recorded forward pass of `model`."""
+    import torch
+
     facts: dict[str, Any] = {"params": count_params(model), "layers": layer_facts(model)}
     model.eval()
-    facts["forward"] = forward_facts(model, input_shape)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one small batch: more threads only wait on each other
+    try:
+        facts["forward"] = forward_facts(model, input_shape)
+    finally:
+        torch.set_num_threads(threads)
     return facts
 
 

@@ -6,10 +6,12 @@ No textual and no torch here: the CLI (check, watch) and the TUI share these fun
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutor import events
 from tutor.checks.loader import check_params
 from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
 from tutor.course import syntax_error
@@ -44,7 +46,13 @@ async def check_answer(
     device: str = "auto",
     params: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Run `source` against `ex`'s checker on a started sandbox and judge what it found."""
+    """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
+
+    Only the exercise's probe goes into the job. Where the exercise has a referee, the
+    probe's evidence (made from a challenge seed chosen here) goes to the referee, and a
+    pass needs its agreement as well as every part of the judge.
+    """
+    from tutor.checks.evidence import EVIDENCE_FILE
     from tutor.sandbox.client import JobSpec
 
     started = time.perf_counter()
@@ -61,11 +69,17 @@ async def check_answer(
         timeout_s=float(ex.limits.get("timeout_s", DEFAULT_TIMEOUT_S)),
         memory_mb=int(ex.limits.get("memory_mb", DEFAULT_MEMORY_MB)),
         trace=False,
-        check_source=ex.check_source,
+        probe_source=ex.probe_source,
         params=chosen,
     )
-    events = [event async for event in box.run(spec)]
-    return verdict_from_events(ex, events, time.perf_counter() - started)
+    referee_source = ex.referee_source
+    seed = secrets.randbits(31) if referee_source is not None else None
+    stream = [event async for event in box.run(spec, challenge=seed)]
+    answer: dict[str, Any] | None = None
+    if referee_source is not None and not any(isinstance(e, events.Error) for e in stream):
+        evidence = box.job_file(EVIDENCE_FILE)
+        answer = await box.referee(referee_source, seed, chosen, evidence)
+    return verdict_from_events(ex, stream, time.perf_counter() - started, referee=answer)
 
 
 async def check_once(

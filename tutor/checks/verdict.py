@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 PARSES = "parses"
 RUNS = "runs"
 CHECKER = "checker"
+# The referee's own verdict, where no part of the judge already names what it rejected.
+REFEREE = "referee"
+REFEREE_DISAGREES = (
+    "The tutor's own check of your model's weights and outputs did not agree with the "
+    "other parts; check that every layer you declare is used in forward, on the input."
+)
 
 
 @dataclass(frozen=True)
@@ -122,13 +128,16 @@ def verdict_from_events(
     stream: Iterable[Event],
     elapsed_s: float,
     judge: Any = None,
+    referee: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Turn one sandbox job's events into a verdict.
+    """Turn one sandbox job's events, and the referee's answer, into a verdict.
 
     The worker's `done` decides whether the job ran to a clean end; only then is a `facts`
     event judged, by the exercise's checker, here outside the sandbox. An `error` event
     becomes a failing `runs` (or `parses`, or `checker`) part with the sandbox's explanation.
-    Facts a judge cannot read are a failing `checker` part, never a crash.
+    Facts a judge cannot read are a failing `checker` part, never a crash. For an exercise
+    with a referee, the judge also gets the referee's findings (None when there are none),
+    and the verdict cannot pass unless the referee agrees.
     """
     facts: dict[str, Any] | None = None
     errors: list[events.Error] = []
@@ -159,8 +168,10 @@ def verdict_from_events(
         from tutor.checks.loader import load_check
 
         judge = load_check(ex).judge
+    findings = (referee or {}).get("findings")
+    findings = findings if isinstance(findings, dict) else None
     try:
-        parts = list(judge(facts))
+        parts = list(judge(facts, findings) if ex.has_referee else judge(facts))
         if not all(isinstance(p, Part) for p in parts):
             raise TypeError("the judge returned something other than parts")
     except Exception as exc:  # noqa: BLE001 - facts come from the answer's process
@@ -172,4 +183,17 @@ def verdict_from_events(
             "sure it does not write to the tutor's channel or replace the checker's names.",
         )
         return make_verdict(ex, [part], elapsed_s, facts, text)
+    if not ex.has_referee:
+        return make_verdict(ex, parts, elapsed_s, facts, text)
+    if referee and referee.get("error"):
+        parts.append(
+            Part(
+                CHECKER,
+                False,
+                f"The tutor's referee could not check your answer ({referee['error']}); run "
+                "the check again, and report it if it keeps happening.",
+            )
+        )
+    elif not (findings and findings.get("agrees")) and all(p.passed for p in parts):
+        parts.append(Part(REFEREE, False, REFEREE_DISAGREES))
     return make_verdict(ex, parts, elapsed_s, facts, text)

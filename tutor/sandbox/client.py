@@ -25,6 +25,7 @@ from tutor.events import ChannelError, Event
 from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
 
 READY_TIMEOUT_S = 60.0
+REFEREE_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 4096
 
@@ -46,7 +47,7 @@ class JobSpec:
     max_procs: int = 64
     output_limit: int = 2_000_000
     trace: bool = True
-    check_source: str | None = None
+    probe_source: str | None = None  # the code that runs beside the answer (a check's probe)
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,6 +69,9 @@ class Sandbox:
         self._next_id = 0
         self._current: int | None = None
         self._data_links: dict[str, str] = {}
+        self._referee: tuple[int, int] | None = None  # (requests, answers): our ends
+        self._referee_lock = asyncio.Lock()
+        self._last_folder: Path | None = None
         self.info = events.Ready(level="", pid=0)
         self.level = ""
         self.fallback = ""
@@ -130,14 +134,29 @@ class Sandbox:
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PYTHONSTARTUP", None)
         self._inside_root = launch.inside_root
-        self._proc = await asyncio.create_subprocess_exec(
-            *launch.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            limit=16 * 1024 * 1024,
-        )
+        argv = list(launch.argv)
+        passed: tuple[int, ...] = ()
+        if self.torch:
+            # The referee's pipes: the worker hands them to the referee it forks and keeps
+            # no copy, so no job can reach them.
+            req_r, req_w = os.pipe()
+            ans_r, ans_w = os.pipe()
+            self._referee = (req_w, ans_r)
+            argv += ["--referee", f"{req_r},{ans_w}"]
+            passed = (req_r, ans_w)
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                limit=16 * 1024 * 1024,
+                pass_fds=passed,
+            )
+        finally:
+            for fd in passed:
+                os.close(fd)
         self._events = asyncio.Queue()
         self._stderr_tail = b""
         self._stderr = asyncio.create_task(self._drain_stderr())
@@ -197,19 +216,31 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             await self._proc.wait()
+        # Processes forked by the worker (a spare job, the referee) may hold its pipes for a
+        # moment after it is gone: let them close, so no transport outlives the event loop.
+        pending = [t for t in (self._reader, self._stderr) if t is not None and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
         for task in (self._reader, self._stderr):
             if task is not None:
                 task.cancel()
         self._reader = self._stderr = None
         self._proc = None
+        if self._referee is not None:
+            for fd in self._referee:
+                os.close(fd)
+            self._referee = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
         self._data_links.clear()
 
     # -- jobs -------------------------------------------------------------------------
-    async def run(self, spec: JobSpec) -> AsyncIterator[Event]:
+    async def run(self, spec: JobSpec, *, challenge: int | None = None) -> AsyncIterator[Event]:
         """Run one job; yield its events, the last being `done`.
+
+        `challenge` is the seed the job's probe may ask the worker for, once, after the
+        answer's code has run; it never travels in the spec.
 
         Raises UsageError for a request this machine cannot serve (cuda with no GPU, bad
         data). If the worker dies mid-job, the job ends with a `sandbox` error and the
@@ -230,7 +261,12 @@ class Sandbox:
         self._next_id += 1
         job_id = self._next_id
         self._current = job_id
-        message = json.dumps({"op": "run", "id": job_id, "spec": wire}) + "\n"
+        request: dict[str, Any] = {"op": "run", "id": job_id, "spec": wire}
+        if challenge is not None:
+            request["challenge"] = int(challenge)
+        message = json.dumps(request) + "\n"
+        assert self._root is not None
+        self._last_folder = self._root / "jobs" / str(job_id)
         assert self._proc is not None and self._proc.stdin is not None
         try:
             self._proc.stdin.write(message.encode())
@@ -263,6 +299,48 @@ class Sandbox:
                 if self._proc is not None and self._proc.returncode is None:
                     # The caller stopped listening early (cancelled): stop the job too.
                     await self._send_cancel(job_id)
+
+    def job_file(self, name: str) -> bytes | None:
+        """A file the last job left in its folder (size-capped, no links), or None."""
+        from tutor.checks.evidence import read_capped
+
+        if self._last_folder is None or "/" in name:
+            return None
+        return read_capped(self._last_folder / name)
+
+    async def referee(
+        self, source: str, seed: int | None, params: dict[str, Any], evidence: bytes | None
+    ) -> dict[str, Any]:
+        """Ask the referee to judge `evidence` with an exercise's `referee.py` `source`.
+
+        Returns ``{"findings": ...}`` or ``{"error": why}``; never raises for the referee's
+        own failure (it is restarted with the worker on the next run).
+        """
+        from tutor.checks.referee import pack_request, read_frame, write_frame
+
+        if self._referee is None:
+            return {"error": "this sandbox has no referee (it was started without torch)"}
+        requests, answers = self._referee
+        frame = pack_request(source, seed, params, evidence or b"")
+
+        def ask() -> bytes | None:
+            write_frame(requests, frame)
+            return read_frame(answers)
+
+        async with self._referee_lock:
+            try:
+                answer = await asyncio.wait_for(asyncio.to_thread(ask), REFEREE_TIMEOUT_S)
+            except (TimeoutError, OSError, ValueError) as exc:
+                await self._teardown()
+                return {"error": f"the referee did not answer ({type(exc).__name__})"}
+        if answer is None:
+            await self._teardown()
+            return {"error": "the referee stopped"}
+        try:
+            decoded = json.loads(answer)
+        except ValueError:
+            return {"error": "the referee's answer was not JSON"}
+        return decoded if isinstance(decoded, dict) else {"error": "a malformed answer"}
 
     async def cancel(self) -> None:
         """Stop the running job at once, with everything it started."""
@@ -298,10 +376,11 @@ class Sandbox:
 
 
 def default_hidden() -> list[str]:
-    """Folders a job must not see: the user's home and the learner's tutor folder."""
-    from tutor.paths import learner_home
+    """Folders a job must not see: the user's home, the learner's tutor folder, and the
+    exercises (their judges, referees and solutions), in the checkout or the package."""
+    from tutor.paths import exercises_dir, learner_home
 
-    hidden = [os.path.expanduser("~")]
+    hidden = [os.path.expanduser("~"), str(exercises_dir())]
     try:
         hidden.append(str(learner_home()))
     except Exception:

@@ -28,9 +28,11 @@ NOTES = {
     "bubblewrap": "full isolation (bubblewrap): read-only system, private /tmp, no network, "
     "your home hidden, only the job folder writable",
     "namespaces": "partial isolation: no network and a private process space, but your files "
-    "are not protected; install bubblewrap for full isolation (apt install bubblewrap)",
-    "limits": "weak isolation: time, memory, process and output limits only; install "
-    "bubblewrap for full isolation (apt install bubblewrap)",
+    "are not protected and a script can read the exercises' solutions; install bubblewrap for "
+    "full isolation (apt install bubblewrap)",
+    "limits": "weak isolation: time, memory, process and output limits only; a script can "
+    "read your files and the exercises' solutions; install bubblewrap for full isolation "
+    "(apt install bubblewrap)",
 }
 
 
@@ -138,6 +140,7 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
             argv += ["--tmpfs", real]
             hidden.append(real)
     made: set[str] = set()
+    rebound: list[str] = []
     for path in _python_paths():
         owner = next((h for h in hidden if _is_under(path, h)), None)
         if owner is None or path == owner:
@@ -149,7 +152,12 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
                 argv += ["--perms", "0755", "--dir", folder]
                 made.add(folder)
         argv += ["--ro-bind", path, path]
+        rebound.append(path)
     for folder in hidden[1:]:
+        # A hidden folder inside a Python folder bound back (an installed package's
+        # exercises, in a virtual environment under the home) is hidden again on top.
+        if any(_is_under(folder, path) and folder != path for path in rebound):
+            argv += ["--tmpfs", folder]
         argv += ["--remount-ro", folder]
     argv += [
         "--bind",

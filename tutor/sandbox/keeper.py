@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,8 @@ class Spare:
     keeper: int
     pipes: dict[int, str]
     go: int
+    asks: int  # the worker's end of the challenge socket (see Worker.answer_challenge)
+    job_end: int  # the number the job's end of that socket has, in the job
 
 
 def fork_keeper(level: str, namespaces: bool, torch: bool) -> Spare:
@@ -114,20 +117,22 @@ def fork_keeper(level: str, namespaces: bool, torch: bool) -> Spare:
     ev_r, ev_w = os.pipe()
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
+    # One request for the challenge seed, answered once, only to the job's probe.
+    asks, job_end = (end.detach() for end in socket.socketpair())
     keeper = os.fork()
     if keeper == 0:
         try:
-            for fd in (out_r, err_r, ev_r, ctl_r, go_w):
+            for fd in (out_r, err_r, ev_r, ctl_r, go_w, asks):
                 os.close(fd)
             keep(out_w, err_w, ev_w, ctl_w, go_r, level=level, namespaces=namespaces, torch=torch)
         finally:
             os._exit(70)
-    for fd in (out_w, err_w, ev_w, ctl_w, go_r):
+    for fd in (out_w, err_w, ev_w, ctl_w, go_r, job_end):
         os.close(fd)
-    for fd in (out_r, err_r, ev_r, ctl_r):
+    for fd in (out_r, err_r, ev_r, ctl_r, asks):
         os.set_blocking(fd, False)
     pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
-    return Spare(keeper, pipes, go_w)
+    return Spare(keeper, pipes, go_w, asks, job_end)
 
 
 def keep(
