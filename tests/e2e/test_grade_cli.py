@@ -495,3 +495,32 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
     assert done.stdout == ""
 
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text_and_jobs_are_capped(
+    tmp_path: Path, learner_home: Path
+) -> None:
+    """Students named like formulas (=, +, -, @) get an apostrophe in the CSV, so a
+    spreadsheet shows the name instead of running it; the JSON keeps the names as they are.
+    More jobs than cores are cut to the cores, said in one line."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    names = ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "plain"]
+    for name in names:
+        (folder / f"{name}.py").write_text(EX1.solution, encoding="utf-8")
+    for out in ("grades.csv", "grades.json"):
+        done = cli(
+            "grade", "1", "class", "--jobs", "999", "--out", out, home=learner_home, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        cores = len(os.sched_getaffinity(0))
+        notes = [line for line in done.stderr.splitlines() if "--jobs 999" in line]
+        assert notes == [
+            f"note: --jobs 999 is more than the {cores} cores here; grading {cores} at a time "
+            "(more would only wait for a core, each holding its own memory)"
+        ]
+        assert f"{min(cores, len(names))} at a time" in done.stderr
+    _, rows = csv_rows(tmp_path / "grades.csv")
+    assert sorted(rows) == sorted(["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "plain"]), rows
+    assert all(row["passed"] == "true" for row in rows.values())
+    objects = json.loads((tmp_path / "grades.json").read_text(encoding="utf-8"))
+    assert sorted(o["student"] for o in objects) == sorted(names)
