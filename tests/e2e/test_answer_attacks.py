@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -268,6 +269,12 @@ ATTACKS = [
 ]
 
 
+def bubblewrap() -> bool:
+    """Whether the sandbox will run under bubblewrap here (the only level that hides files)."""
+    wanted = os.environ.get("CNN_TUTOR_ISOLATION", "auto").strip().lower()
+    return shutil.which("bwrap") is not None and wanted in ("", "auto", "bubblewrap")
+
+
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tutor", "--home", str(home), *args],
@@ -283,6 +290,8 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 def test_an_attack_fails_with_a_named_part_and_is_not_recorded(
     tmp_path: Path, learner_home: Path, label: str, number: str, source: str
 ) -> None:
+    if label == "shipped-solution" and not bubblewrap():
+        pytest.skip("without bubblewrap the sandbox cannot hide the exercises folder")
     path = tmp_path / "answer.py"
     path.write_text(source, encoding="utf-8")
     done = cli("check", number, str(path), "--json", home=learner_home)
