@@ -248,7 +248,9 @@ def test_a_mixed_class_is_graded_right_and_the_csv_is_complete(class_5: dict[str
             assert failing[0] in row["failed_parts"].split(";"), (student, row)
         else:
             assert row["passed"] == "true", (student, row)
-            assert row["parts_passed"] == row["parts_total"] == "6"
+            # class, layers, in-features, flatten, output-shape, param-count, same-outputs,
+            # input-used
+            assert row["parts_passed"] == row["parts_total"] == "8"
             assert row["failed_parts"] == ""
     for student, parts in HOSTILE_GRADED.items():
         row = rows[student]
@@ -268,12 +270,12 @@ def test_the_table_names_every_student_and_the_most_common_mistake(
     out = class_5["two"].stdout
     lines = out.splitlines()
     assert lines[0].startswith("Exercise 5 · module-class")
-    assert any(line.split()[:3] == ["alice", "passed", "6/6"] for line in lines)
+    assert any(line.split()[:3] == ["alice", "passed", "8/8"] for line in lines)
     assert any(line.split()[:4] == ["loop", "failed", "0/1", "runs"] for line in lines)
     latin = next(line for line in lines if line.startswith("latin1 "))
     assert "NOT GRADED" in latin and "not UTF-8" in latin
     flatten = next(line for line in lines if line.startswith("mistake-flatten--nn-flatten"))
-    assert flatten.split()[1:4] == ["failed", "5/6", "flatten"]
+    assert flatten.split()[1:4] == ["failed", "7/8", "flatten"]
     assert "\x1b" not in out  # a file name with an escape code is shown, not obeyed
     assert "\\x1b[2Jclear" in out
     # the per-part summary counts what the CSV says, and names the most common first failure
