@@ -141,3 +141,45 @@ def test_the_verdict_of_a_model_exercise_carries_the_diff_in_its_json() -> None:
     ]
     assert data["first_difference"] == 7 and len(data["reference_diff"]) == 8
     assert set(data["reference_diff"][0]) == {"learner", "reference", "differs"}
+
+
+def test_both_recorders_agree_on_a_renamed_model_with_functional_ops() -> None:
+    """Real torch: the probe's recording of a correct model in other words (other names,
+    nn.Sequential, `.relu()`, `reshape`) beside the referee's recording of the reference
+    (taken even when there is no evidence) shows no difference."""
+    import torch
+    import torch.nn as nn
+
+    from tutor.checks.probes import model_facts
+    from tutor.checks.referee import check_model
+
+    class Renamed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head = nn.Linear(32 * 7 * 7, 10)
+            self.body = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+            self.second = nn.Conv2d(16, 32, 3, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            x = torch.max_pool2d(self.second(self.body(x)).relu(), 2)
+            return self.head(x.reshape(x.shape[0], -1))
+
+    namespace: dict[str, Any] = {}
+    exec(find_exercise("5").referee_source or "", namespace)
+    reference = namespace["reference"]()
+    findings = check_model(None, 1, reference, (B, 1, 28, 28))
+    assert reference.training  # the recording left the reference in the mode it found it
+    learner = {"model": model_facts(Renamed(), (B, 1, 28, 28))}
+    diff = reference_diff(learner, findings)
+    assert diff is not None and diff.first_difference is None, diff and diff.to_json()
+    assert [r.learner.layer for r in diff.rows if r.learner] == [
+        "Conv2d",
+        "ReLU",
+        "MaxPool2d",
+        "Conv2d",
+        "ReLU",
+        "MaxPool2d",
+        "Flatten",
+        "Linear",
+    ]
+    assert sum(r.reference.params for r in diff.rows if r.reference) == 20_490
