@@ -33,6 +33,8 @@ FOLDER_FILES = {
 }
 # The exercises whose pass a referee decides, from evidence the probe hands over.
 REFEREED = {"reshape-pipeline", "module-class", "batchnorm", "gpu-pipeline"}
+# The exercises whose referee builds a reference model: their verdicts carry the reference diff.
+REFERENCE_MODELS = {"module-class", "batchnorm"}
 MISTAKE_NAME = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)(?:--[a-z0-9-]+)?\.py$")
 # Smaller training and data for speed; the checks are the same.
 FAST = {
@@ -159,7 +161,12 @@ def test_statement_hints_and_starter_are_there(slug: str) -> None:
 async def test_answer_gets_the_expected_verdict(
     boxes: dict[str, Sandbox], slug: str, label: str, path: Path
 ) -> None:
-    expect(await check(boxes, slug, path.read_text()), label, path)
+    verdict = await check(boxes, slug, path.read_text())
+    expect(verdict, label, path)
+    if slug in REFERENCE_MODELS and label == "solution":
+        diff = verdict.reference_diff
+        assert diff is not None and diff.rows, "no reference diff for a model exercise"
+        assert diff.first_difference is None, diff.to_json()
 
 
 @pytest.mark.asyncio(loop_scope="module")

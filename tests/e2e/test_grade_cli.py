@@ -309,7 +309,8 @@ def test_jobs_1_and_jobs_2_give_the_same_verdicts_and_the_json_is_complete(
     by_student = {o["student"]: o for o in objects}
     assert set(by_student) == all_students(class_5["expected"])
     for obj in objects:
-        assert list(obj) == ["student", *CHECK_KEYS, "error"]
+        diff = ["reference_diff", "first_difference"] if "reference_diff" in obj else []
+        assert list(obj) == ["student", *CHECK_KEYS, *diff, "error"]
         assert all(set(p) == {"id", "passed", "message"} for p in obj["parts"])
         assert obj["passed"] == (bool(obj["parts"]) and all(p["passed"] for p in obj["parts"]))
     flatten = by_student["mistake-flatten--nn-flatten"]
@@ -339,6 +340,27 @@ def test_a_forger_is_stopped_and_told_why(class_5: dict[str, Any]) -> None:
 def test_a_forged_facts_event_and_a_clean_exit_do_not_pass(class_5: dict[str, Any]) -> None:
     _, rows = csv_rows(class_5["root"] / "class.csv")
     assert rows["forger-clean-exit"]["passed"] == "false"
+
+
+def test_the_json_carries_each_students_reference_diff(class_5: dict[str, Any]) -> None:
+    """Every answer that ran has its model beside the reference; a wrong one is marked where
+    it departs, a right one nowhere; a submission that never ran has no diff."""
+    objects = json.loads((class_5["root"] / "class.json").read_text(encoding="utf-8"))
+    by_student = {o["student"]: o for o in objects}
+    for student in ("alice", "bob", "loop_next"):
+        assert by_student[student]["first_difference"] is None, student
+        assert len(by_student[student]["reference_diff"]) == 8, student
+    stale = by_student["mistake-layers--stale-in-channels"]
+    assert stale["first_difference"] == 3
+    row = stale["reference_diff"][3]
+    assert row["differs"] and row["learner"]["out"] is None
+    assert row["reference"] == {"layer": "Conv2d", "out": [8, 32, 14, 14], "params": 4640}
+    pool = by_student["mistake-in-features--second-pool-forgotten"]
+    assert pool["first_difference"] == 7
+    linear = {"layer": "Linear", "out": None, "params": 62_730}
+    assert pool["reference_diff"][7]["learner"] == linear
+    for student in ("loop", "huge", "essay"):
+        assert "reference_diff" not in by_student[student], student
 
 
 def test_the_per_student_folder_layout(tmp_path: Path, learner_home: Path) -> None:
@@ -474,3 +496,33 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
     assert done.stdout == ""
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text_and_jobs_are_capped(
+    tmp_path: Path, learner_home: Path
+) -> None:
+    """Students named like formulas (=, +, -, @) get an apostrophe in the CSV, so a
+    spreadsheet shows the name instead of running it; the JSON keeps the names as they are.
+    More jobs than cores are cut to the cores, said in one line."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    names = ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "plain"]
+    for name in names:
+        (folder / f"{name}.py").write_text(EX1.solution, encoding="utf-8")
+    for out in ("grades.csv", "grades.json"):
+        done = cli(
+            "grade", "1", "class", "--jobs", "999", "--out", out, home=learner_home, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        cores = len(os.sched_getaffinity(0))
+        notes = [line for line in done.stderr.splitlines() if "--jobs 999" in line]
+        assert notes == [
+            f"note: --jobs 999 is more than the {cores} cores here; grading {cores} at a time "
+            "(more would only wait for a core, each holding its own memory)"
+        ]
+        assert f"{min(cores, len(names))} at a time" in done.stderr
+    _, rows = csv_rows(tmp_path / "grades.csv")
+    assert sorted(rows) == sorted(["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "plain"]), rows
+    assert all(row["passed"] == "true" for row in rows.values())
+    objects = json.loads((tmp_path / "grades.json").read_text(encoding="utf-8"))
+    assert sorted(o["student"] for o in objects) == sorted(names)

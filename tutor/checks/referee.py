@@ -230,11 +230,13 @@ def check_model(
     `fits` (None, or why the weights do not fit the reference), `params` (counted here),
     `input_used`, `same` ({mode: bool}), `variant` (the name of the first of `variants`,
     same architecture with a different forward, whose outputs the answer's match) and
-    `agrees`, true only when everything holds.
+    `agrees`, true only when everything holds; and `reference_calls`, the reference's own
+    forward pass recorded as the probe records the learner's (the reference diff's rows).
     """
     import torch
 
     findings: dict[str, Any] = {"agrees": False, "evidence": None}
+    findings["reference_calls"] = reference_calls(reference, input_shape)
     if evidence is None:
         findings["evidence"] = "the check did not get as far as handing over the model"
         return findings
@@ -292,6 +294,20 @@ def check_model(
                 break
     findings["agrees"] = bool(seeded and findings["input_used"] and all(findings["same"].values()))
     return findings
+
+
+def reference_calls(reference: Any, input_shape: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The reference's forward pass on a batch of `input_shape`, call by call, recorded by
+    the same code that records the learner's (tutor.checks.probes), in eval mode so no
+    running statistic moves."""
+    from tutor.checks.probes import forward_facts
+
+    was_training = reference.training
+    reference.eval()
+    try:
+        return list(forward_facts(reference, input_shape).get("calls") or [])
+    finally:
+        reference.train(was_training)
 
 
 def _tensor(value: Any) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tutor import events
+from tutor.checks.refdiff import ReferenceDiff, reference_diff
 from tutor.events import Event
 
 if TYPE_CHECKING:
@@ -48,16 +49,22 @@ class Verdict:
     parts: list[Part]
     facts: dict[str, Any] | None = field(default=None, repr=False)
     output: str = field(default="", repr=False)
+    reference_diff: ReferenceDiff | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the object the command-line contract promises."""
-        return {
+        """Exactly the object the command-line contract promises; for a model exercise whose
+        answer ran, also `reference_diff` (rows) and `first_difference` (an index or null)."""
+        data: dict[str, Any] = {
             "exercise": self.exercise,
             "slug": self.slug,
             "passed": self.passed,
             "elapsed_s": round(self.elapsed_s, 3),
             "parts": [p.to_json() for p in self.parts],
         }
+        if self.reference_diff is not None:
+            data["reference_diff"] = self.reference_diff.to_json()
+            data["first_difference"] = self.reference_diff.first_difference
+        return data
 
     @property
     def failed(self) -> list[Part]:
@@ -137,7 +144,8 @@ def verdict_from_events(
     becomes a failing `runs` (or `parses`, or `checker`) part with the sandbox's explanation.
     Facts a judge cannot read are a failing `checker` part, never a crash. For an exercise
     with a referee, the judge also gets the referee's findings (None when there are none),
-    and the verdict cannot pass unless the referee agrees.
+    and the verdict cannot pass unless the referee agrees. Where the referee recorded a
+    reference model's forward pass, the verdict carries the reference diff.
     """
     facts: dict[str, Any] | None = None
     errors: list[events.Error] = []
@@ -185,6 +193,7 @@ def verdict_from_events(
         return make_verdict(ex, [part], elapsed_s, facts, text)
     if not ex.has_referee:
         return make_verdict(ex, parts, elapsed_s, facts, text)
+    diff = reference_diff(facts, findings)
     if referee and referee.get("error"):
         parts.append(
             Part(
@@ -196,7 +205,9 @@ def verdict_from_events(
         )
     elif not (findings and findings.get("agrees")) and all(p.passed for p in parts):
         parts.append(Part(REFEREE, False, REFEREE_DISAGREES))
-    return make_verdict(ex, parts, elapsed_s, facts, text)
+    verdict = make_verdict(ex, parts, elapsed_s, facts, text)
+    verdict.reference_diff = diff
+    return verdict
 
 
 def parts_passed(passed: int, total: int) -> str:
