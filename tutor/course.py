@@ -93,7 +93,23 @@ class Exercise:
 
     @property
     def check_source(self) -> str:
+        """The judge, read by the tutor: it never goes into the sandbox."""
         return (self.folder / "check.py").read_text(encoding="utf-8")
+
+    @property
+    def probe_source(self) -> str:
+        """The probe, the only checking code that runs beside the answer, in the sandbox."""
+        return (self.folder / "probe.py").read_text(encoding="utf-8")
+
+    @property
+    def has_referee(self) -> bool:
+        return (self.folder / "referee.py").is_file()
+
+    @property
+    def referee_source(self) -> str | None:
+        """The referee's part of the check (torch, run by the referee), if the exercise has one."""
+        path = self.folder / "referee.py"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
 
     @property
     def hints(self) -> list[str]:

@@ -236,6 +236,15 @@ class SpaceUsed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Internal, worker to tutor: the bytes a check's probe handed over on its challenge
+    socket (base64), for the referee. Never accepted from a job's channel."""
+
+    type: Literal["_evidence"] = "_evidence"
+    data: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Exited:
     """Internal, keeper to worker: how the job process ended (from waitpid)."""
 
@@ -260,6 +269,7 @@ Event = Union[  # noqa: UP007 - a runtime value, read by decode
     Device,
     Inner,
     SpaceUsed,
+    Evidence,
     Exited,
 ]
 EVENT_TYPES: tuple[type, ...] = typing.get_args(Event)

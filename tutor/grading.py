@@ -95,18 +95,30 @@ class Graded:
         return {"student": self.student, **body, "error": self.error}
 
     def csv_row(self) -> list[str]:
-        """One row under CSV_COLUMNS; a submission not graded has no part counts."""
+        """One row under CSV_COLUMNS; a submission not graded has no part counts. Text cells
+        are made safe for spreadsheets (see `spreadsheet_safe`)."""
         verdict = self.verdict
         return [
-            self.student,
+            spreadsheet_safe(self.student),
             str(self.exercise.number),
             "true" if self.passed else "false",
             str(sum(p.passed for p in verdict.parts)) if verdict else "",
             str(len(verdict.parts)) if verdict else "",
-            ";".join(self.failed_parts),
+            spreadsheet_safe(";".join(self.failed_parts)),
             f"{verdict.elapsed_s if verdict else self.elapsed_s:.3f}",
-            self.error or "",
+            spreadsheet_safe(self.error or ""),
         ]
+
+
+# A cell starting with one of these is a formula to a spreadsheet (tab and carriage return
+# too, which some strip before looking): `=HYPERLINK(...)` as a student's name would run.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` for a CSV cell a spreadsheet shows as text: an apostrophe before a formula's
+    first character, as spreadsheets themselves write a literal."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
 # -- finding the submissions ------------------------------------------------------------
@@ -209,7 +221,9 @@ OnResult = Callable[[Graded], None]
 
 
 def default_jobs() -> int:
-    """How many submissions to check at once when not told: the cores this process may use."""
+    """How many submissions to check at once when not told, and at most: the cores this
+    process may use. Each check is busy on one core, so more at once only queue for the
+    cores, and each worker of a model exercise holds its own torch (some 450 MB)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

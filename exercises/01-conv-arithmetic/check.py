@@ -22,12 +22,6 @@ LAYERS: tuple[tuple[str, str, tuple[int | None, int, int, int], str], ...] = (
 )
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.values import describe
-
-    return {name: describe(ns, name) for name, *_ in LAYERS}
-
-
 def expected(spec: tuple[int | None, int, int, int]) -> tuple[int, int, int]:
     channels, kernel, padding, stride = spec
     if channels is None:

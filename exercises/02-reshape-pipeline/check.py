@@ -1,8 +1,10 @@
 """Checker for exercise 2: X (N, 784) to images, X_t, y_t and a DataLoader.
 
-`setup` hands the learner `X` and `y` from the built-in digits. The probe compares what
-the learner built with those same arrays, value by value, so any correct way passes
-(from_numpy or tensor, reshape, view or unsqueeze) and nothing printed is trusted.
+`setup` (probe.py) hands the learner `X` and `y` from the built-in digits; the probe says
+what kind of thing each name holds and hands plain copies of the numbers to the referee
+(referee.py), which rebuilds X and y outside the sandbox and compares them value by value.
+So any correct way passes (from_numpy or tensor, reshape, view or unsqueeze), and every
+shape, dtype and value judged here is the referee's, not something the answer's process said.
 """
 
 from __future__ import annotations
@@ -13,110 +15,6 @@ from tutor.checks import Part
 from tutor.checks.compare import fmt_shape
 
 PARAMS = {"n": 300, "batch_size": 32}
-
-_given: dict[str, Any] = {}
-
-
-def setup(ns: dict[str, Any], params: dict[str, Any]) -> None:
-    import numpy as np
-
-    from tutor.data import load
-
-    ds = load("digits")
-    n = int(params.get("n", 300))
-    X = ds.images[:n].reshape(n, 784).astype(np.int64)
-    y = ds.labels[:n].astype(np.int64)
-    _given["X"], _given["y"] = X.copy(), y.copy()
-    ns["X"], ns["y"] = X, y
-
-
-def _as_numpy(value: Any) -> Any:
-    import numpy as np
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        return value
-    return None
-
-
-def _match(value: Any, reference: Any, n: int) -> str | None:
-    """How `value`'s numbers relate to the pixels: raw, scaled, reordered or different."""
-    import numpy as np
-
-    array = _as_numpy(value)
-    if array is None or array.size != reference.size:
-        return None
-    flat = array.reshape(n, -1).astype(np.float64)
-    if np.array_equal(flat, reference):
-        return "raw"
-    if np.allclose(flat, reference / 255.0, atol=1e-6):
-        return "scaled"
-    if np.array_equal(flat, reference // 255):
-        return "floor-divided"
-    ordered = np.sort(flat, axis=1)
-    if np.array_equal(ordered, np.sort(reference, axis=1)) or np.allclose(
-        ordered, np.sort(reference / 255.0, axis=1), atol=1e-6
-    ):
-        return "reordered"
-    return "different"
-
-
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.probes import error_fact, shape_of, value_facts
-
-    X, y = _given["X"], _given["y"]
-    n = len(y)
-    facts: dict[str, Any] = {"n": n, "batch_size_wanted": int(params.get("batch_size", 32))}
-    for name in ("images", "X_t", "y_t"):
-        value = ns.get(name)
-        facts[name] = value_facts(value, missing=name not in ns)
-        if name != "y_t":
-            facts[name]["match"] = _match(value, X, n)
-    facts["y_t"]["equal"] = _labels_equal(ns.get("y_t"), y)
-    facts["loader"] = _loader_facts(ns, error_fact, shape_of)
-    return facts
-
-
-def _labels_equal(value: Any, y: Any) -> bool | None:
-    import numpy as np
-
-    array = _as_numpy(value)
-    if array is None or array.size != y.size:
-        return None
-    return bool(np.array_equal(array.reshape(-1).astype(np.float64), y.astype(np.float64)))
-
-
-def _loader_facts(ns: dict[str, Any], error_fact: Any, shape_of: Any) -> dict[str, Any]:
-    from torch.utils.data import DataLoader
-
-    if "loader" not in ns:
-        return {"kind": "missing"}
-    loader = ns["loader"]
-    if loader is None:
-        return {"kind": "none"}
-    if not isinstance(loader, DataLoader):
-        return {"kind": "other", "type": type(loader).__name__}
-    facts: dict[str, Any] = {"kind": "DataLoader", "batch_size": loader.batch_size}
-    try:
-        facts["length"] = len(loader.dataset)  # type: ignore[arg-type]
-    except TypeError:
-        facts["length"] = None
-    try:
-        batch = next(iter(loader))
-    except Exception as exc:
-        facts["error"] = error_fact(exc)
-        return facts
-    if isinstance(batch, (list, tuple)):
-        facts["batch"] = [
-            {"shape": shape_of(item), "dtype": str(getattr(item, "dtype", type(item).__name__))}
-            for item in batch
-        ]
-    else:
-        facts["batch"] = [{"shape": shape_of(batch), "dtype": str(getattr(batch, "dtype", ""))}]
-    return facts
-
 
 # -- judging, in the tutor -------------------------------------------------------------
 
@@ -129,10 +27,36 @@ def _unset(facts: dict[str, Any], name: str, what: str) -> str | None:
         return f"`{name}` is still None: replace it with {what}."
     if kind == "other":
         return f"`{name}` is a {facts.get('type')}; it should be {what}."
+    if kind == "unchecked":
+        return (
+            f"The tutor could not check `{name}`'s numbers itself ({facts.get('why')}); "
+            f"it should be {what}."
+        )
     return None
 
 
-def judge(facts: dict[str, Any]) -> list[Part]:
+def _outside(facts: dict[str, Any], referee: dict[str, Any] | None) -> dict[str, Any]:
+    """The probe's facts with every number, shape and dtype replaced by the referee's."""
+    found = referee or {}
+    why = found.get("evidence") or "the check did not get as far as handing them over"
+    seen: dict[str, Any] = {
+        "n": int(found.get("n") or facts.get("n") or 0),
+        "batch_size_wanted": facts.get("batch_size_wanted", 32),
+    }
+    for name in ("images", "X_t", "y_t", "loader"):
+        claimed = facts.get(name) or {"kind": "missing"}
+        if claimed.get("kind") in ("missing", "none", "other") or claimed.get("error"):
+            seen[name] = claimed
+        else:
+            outside = found.get(name)
+            seen[name] = outside if outside else {"kind": "unchecked"}
+        if seen[name].get("kind") == "unchecked":
+            seen[name] = {"kind": "unchecked", "why": why}
+    return seen
+
+
+def judge(facts: dict[str, Any], referee: dict[str, Any] | None = None) -> list[Part]:
+    facts = _outside(facts, referee)
     n = int(facts.get("n", 0))
     return [
         _judge_images(facts.get("images", {}), n),
@@ -375,6 +299,15 @@ def _judge_loader(facts: dict[str, Any], n: int, wanted: int) -> Part:
             (
                 f"`loader` holds {facts.get('length')} examples, not the {n} of X_t and y_t: build "
                 "it with TensorDataset(X_t, y_t)."
+            ),
+        )
+    if not facts.get("rows_match"):
+        return Part(
+            pid,
+            False,
+            (
+                "The batches of `loader` do not hold the images of X_t with their labels y_t, "
+                "each once: build it with TensorDataset(X_t, y_t)."
             ),
         )
     batch = facts.get("batch") or []

@@ -23,12 +23,6 @@ CNN_TOTAL = CONV + CNN_LINEAR
 MLP_TOTAL = MLP_FIRST + MLP_SECOND
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.values import describe
-
-    return {name: describe(ns, name) for name in NAMES}
-
-
 def judge(facts: dict[str, Any]) -> list[Part]:
     def get(name: str) -> dict[str, Any]:
         return facts.get(name, {"kind": "missing"})

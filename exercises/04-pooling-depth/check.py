@@ -29,12 +29,6 @@ AFTER_THREE = SIZES[len(CHANNELS)]
 IN_FEATURES = CHANNELS[-1] * AFTER_THREE * AFTER_THREE
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.values import describe
-
-    return {name: describe(ns, name) for name in ("max_pools", "linear_in_features")}
-
-
 def judge(facts: dict[str, Any]) -> list[Part]:
     missing = {"kind": "missing"}
     return [

@@ -1,8 +1,9 @@
 """Checker for exercise 5: the two-conv model as `class SimpleCNN(nn.Module)`.
 
-The probe builds the learner's class, counts its parameters, lists its layers and runs
-one forward pass on an (8, 1, 28, 28) batch while recording which layers and functions
-are called, in order. The judge compares that with the model it expects.
+The probe (probe.py, in the sandbox) lists the learner's layers and records one forward
+pass: that names the mistake. The referee (referee.py) decides: it loads the weights the
+probe handed over into the reference model, requires the same outputs and outputs that
+depend on the input, and counts the parameters itself.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from tutor.checks.models import (
     flatten_part,
     in_features_part,
     output_part,
-    params_part,
+    referee_input_part,
+    referee_outputs_part,
+    referee_params_part,
     skipped,
 )
 
 NAME = "SimpleCNN"
 BATCH = (8, 1, 28, 28)
+PARAMS: dict[str, Any] = {}
 CONVS = [(1, 16), (16, 32)]
 SIDE = 28 // 2 // 2
 PARAMS_WANTED = (
@@ -30,23 +34,17 @@ PARAMS_WANTED = (
 )  # 20,490
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.probes import class_facts, construct, model_facts
-
-    facts: dict[str, Any] = {"class": class_facts(ns, NAME)}
-    if facts["class"]["kind"] != "module":
-        return facts
-    model, error = construct(ns[NAME])
-    if error:
-        facts["construct_error"] = error
-        return facts
-    facts["model"] = model_facts(model, BATCH)
-    return facts
-
-
-def judge(facts: dict[str, Any]) -> list[Part]:
+def judge(facts: dict[str, Any], referee: dict[str, Any] | None = None) -> list[Part]:
     built = class_part("class", NAME, facts)
-    rest = ["layers", "in-features", "flatten", "output-shape", "param-count"]
+    rest = [
+        "layers",
+        "in-features",
+        "flatten",
+        "output-shape",
+        "param-count",
+        "same-outputs",
+        "input-used",
+    ]
     if not built.passed or "model" not in facts:
         return [built, *skipped(rest, f"`{NAME}` could not be built (see the class part).")]
     model = facts["model"]
@@ -58,5 +56,9 @@ def judge(facts: dict[str, Any]) -> list[Part]:
         in_features_part("in-features", layers, CONVS[-1][1], SIDE),
         flatten_part("flatten", forward),
         output_part("output-shape", forward, (BATCH[0], 10)),
-        params_part("param-count", NAME, int(model.get("params", 0)), PARAMS_WANTED),
+        referee_params_part(
+            "param-count", NAME, referee, int(model.get("params", 0)), PARAMS_WANTED
+        ),
+        referee_outputs_part("same-outputs", NAME, referee),
+        referee_input_part("input-used", NAME, referee),
     ]

@@ -1,9 +1,10 @@
 """Checker for exercise 6: SimpleCNNBN, BatchNorm2d after each conv and before its ReLU.
 
-The probe builds the learner's class, records the order in which its layers run in one
-forward pass, and (when the model runs and uses BatchNorm) trains it and a plain
-SimpleCNN for the same few epochs with the same seed, returning both loss curves and
-both test accuracies. The learner's `observation` is kept, not graded.
+The probe (probe.py, in the sandbox) records the layers, the order of the calls and a
+short training comparison: that names the mistake. The referee (referee.py) decides: it
+loads the weights the probe handed over, BatchNorm's scales, shifts and running statistics
+all made non-trivial from the challenge seed, into the reference model and requires the
+same outputs in train and in eval mode; it also counts the parameters itself.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 from tutor.checks import Part
 from tutor.checks.compare import conv_params, fmt_count, linear_params
 from tutor.checks.models import (
+    call_kind,
     class_part,
     convs_part,
     output_part,
-    params_part,
+    referee_input_part,
+    referee_outputs_part,
+    referee_params_part,
     skipped,
 )
 
@@ -30,127 +34,10 @@ PARAMS_WANTED = (
 PARAMS = {"epochs": 3, "n_train": 384, "n_test": 192, "lr": 0.05, "seed": 0}
 
 
-def _reference_plain() -> Any:
-    import torch
-    import torch.nn as nn
-
-    class ReferenceSimpleCNN(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
-            self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
-            self.relu = nn.ReLU()
-            self.pool = nn.MaxPool2d(2)
-            self.fc = nn.Linear(32 * 7 * 7, 10)
-
-        def forward(self, x: Any) -> Any:
-            x = self.pool(self.relu(self.conv1(x)))
-            x = self.pool(self.relu(self.conv2(x)))
-            return self.fc(torch.flatten(x, start_dim=1))
-
-    return ReferenceSimpleCNN
-
-
-def _plain_class(ns: dict[str, Any]) -> tuple[Any, str]:
-    """The learner's SimpleCNN if it builds and gives (8, 10); else the reference."""
-    from tutor.checks.probes import class_facts, construct, forward_facts
-
-    if class_facts(ns, PLAIN)["kind"] == "module":
-        model, error = construct(ns[PLAIN])
-        if model is not None and forward_facts(model, BATCH).get("output") == [BATCH[0], 10]:
-            return ns[PLAIN], "yours"
-    return _reference_plain(), "reference"
-
-
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.probes import class_facts, construct, model_facts, train_compare
-
-    note = ns.get("observation")
-    facts: dict[str, Any] = {
-        "class": class_facts(ns, NAME),
-        "observation": note[:1000] if isinstance(note, str) else None,
-    }
-    if facts["class"]["kind"] != "module":
-        return facts
-    model, error = construct(ns[NAME])
-    if error:
-        facts["construct_error"] = error
-        return facts
-    facts["model"] = model_facts(model, BATCH)
-    forward = facts["model"]["forward"]
-    uses_bn = any(_kind(call) == "bn" for call in forward.get("calls", []))
-    if forward.get("output") == [BATCH[0], 10] and uses_bn:
-        plain, origin = _plain_class(ns)
-        settings = {
-            k: params[k] for k in ("epochs", "n_train", "n_test", "lr", "seed") if k in params
-        }
-        # The plain model's curve is the same on every check (same seed, data, torch and
-        # model), so the tutor keeps it per machine and hands it back here.
-        key = _plain_key(plain, settings)
-        cached = (params.get("cache") or {}).get(key) if key else None
-        known = {"plain": cached} if isinstance(cached, dict) else None
-        training = train_compare({"plain": plain, "bn": ns[NAME]}, known=known, **settings)
-        training["plain_from"] = origin
-        training["plain_cached"] = known is not None
-        if key and known is None and "error" not in training.get("plain", {}):
-            facts["cache_put"] = {key: training["plain"]}
-        facts["training"] = training
-    return facts
-
-
-def _plain_key(plain: Any, settings: dict[str, Any]) -> str | None:
-    """What the plain run's curve depends on, hashed: torch, the settings, the data, the
-    model's first weights and its first outputs on that data; None if it cannot be had."""
-    import hashlib
-    import json
-
-    import torch
-
-    from tutor.checks.probes import digits_tensors
-
-    try:
-        x_train, _, _, _ = digits_tensors(settings.get("n_train", 384), settings.get("n_test", 192))
-        digest = hashlib.sha256(
-            f"{torch.__version__}|{json.dumps(settings, sort_keys=True)}".encode()
-        )
-        digest.update(x_train.numpy().tobytes())
-        torch.manual_seed(settings.get("seed", 0))
-        model = plain()
-        for name, value in model.state_dict().items():
-            digest.update(name.encode())
-            digest.update(value.detach().cpu().numpy().tobytes())
-        with torch.no_grad():
-            digest.update(model(x_train[:32]).numpy().round(5).tobytes())
-    except Exception:
-        return None
-    return digest.hexdigest()[:32]
-
-
-def _kind(call: dict[str, Any]) -> str:
-    """conv, bn, relu, pool, flatten, linear or other, for modules and functions alike."""
-    name = call.get("type") if call.get("op") == "module" else call.get("op")
-    return {
-        "Conv2d": "conv",
-        "conv2d": "conv",
-        "BatchNorm2d": "bn",
-        "BatchNorm1d": "bn",
-        "batch_norm": "bn",
-        "ReLU": "relu",
-        "relu": "relu",
-        "MaxPool2d": "pool",
-        "max_pool2d": "pool",
-        "AvgPool2d": "pool",
-        "avg_pool2d": "pool",
-        "Flatten": "flatten",
-        "flatten": "flatten",
-        "Linear": "linear",
-    }.get(str(name), "other")
-
-
 # -- judging, in the tutor -------------------------------------------------------------
 
 
-def judge(facts: dict[str, Any]) -> list[Part]:
+def judge(facts: dict[str, Any], referee: dict[str, Any] | None = None) -> list[Part]:
     built = class_part("class", NAME, facts)
     rest = [
         "layers",
@@ -160,6 +47,8 @@ def judge(facts: dict[str, Any]) -> list[Part]:
         "output-shape",
         "param-count",
         "comparison",
+        "same-outputs",
+        "input-used",
     ]
     if not built.passed or "model" not in facts:
         return [built, *skipped(rest, f"`{NAME}` could not be built (see the class part).")]
@@ -170,11 +59,13 @@ def judge(facts: dict[str, Any]) -> list[Part]:
         built,
         convs_part("layers", NAME, layers, CONVS),
         _judge_bn_layers(layers),
-        _judge_bn_used(layers, forward),
+        _judge_bn_used(layers, forward, referee),
         _judge_order(forward),
         output_part("output-shape", forward, (BATCH[0], 10)),
-        _judge_params(int(model.get("params", 0)), layers),
+        _judge_params(int(model.get("params", 0)), layers, referee),
         _judge_comparison(facts.get("training"), forward),
+        referee_outputs_part("same-outputs", NAME, referee),
+        referee_input_part("input-used", NAME, referee),
     ]
 
 
@@ -237,15 +128,26 @@ def _judge_bn_layers(layers: list[dict[str, Any]]) -> Part:
     return Part(pid, True, f"{sizes}: one per conv, each sized to its conv's channels.")
 
 
-def _judge_bn_used(layers: list[dict[str, Any]], forward: dict[str, Any]) -> Part:
+def _judge_bn_used(
+    layers: list[dict[str, Any]], forward: dict[str, Any], referee: dict[str, Any] | None
+) -> Part:
     pid = "bn-used"
     norms = [layer.get("name") for layer in layers if layer.get("type", "").startswith("BatchNorm")]
     if not norms:
         return Part(pid, False, "Not checked yet: there are no BatchNorm2d layers to call.")
+    skipped_bn = (referee or {}).get("variant")
+    if skipped_bn:
+        return Part(
+            pid,
+            False,
+            f"The BatchNorm output is not used: your model's outputs are those of the model "
+            f"without {skipped_bn}. Computing bn(x) changes nothing unless the next layer "
+            "gets its result: x = self.relu(bn(conv(x))).",
+        )
     called = {
         call.get("name")
         for call in forward.get("calls", [])
-        if call.get("op") == "module" and _kind(call) == "bn"
+        if call.get("op") == "module" and call_kind(call) == "bn"
     }
     unused = [name for name in norms if name not in called]
     if not unused:
@@ -275,7 +177,7 @@ def _judge_bn_used(layers: list[dict[str, Any]], forward: dict[str, Any]) -> Par
 def _judge_order(forward: dict[str, Any]) -> Part:
     pid = "order"
     calls = forward.get("calls", [])
-    kinds = [_kind(call) for call in calls]
+    kinds = [call_kind(call) for call in calls]
     blocks = [i for i, kind in enumerate(kinds) if kind == "conv"]
     if not blocks:
         if forward.get("error"):
@@ -330,11 +232,15 @@ def _judge_order(forward: dict[str, Any]) -> Part:
     return Part(pid, True, "Each conv is followed by its BatchNorm2d, then the ReLU.")
 
 
-def _judge_params(count: int, layers: list[dict[str, Any]]) -> Part:
+def _judge_params(
+    claimed: int, layers: list[dict[str, Any]], referee: dict[str, Any] | None
+) -> Part:
     pid = "param-count"
-    part = params_part(pid, NAME, count, PARAMS_WANTED)
+    counted = (referee or {}).get("params")
+    count = counted if isinstance(counted, int) else claimed
+    part = referee_params_part(pid, NAME, referee, claimed, PARAMS_WANTED)
     norms = [layer for layer in layers if layer.get("type", "").startswith("BatchNorm")]
-    if not part.passed and not norms:
+    if not part.passed and not norms and isinstance(counted, int):
         # Say the one cause the batchnorm-layers part names, not a second guess at it.
         return Part(
             pid,

@@ -33,12 +33,6 @@ def receptive_field(
 FIELD, STEPS = receptive_field()
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.values import describe
-
-    return {name: describe(ns, name) for name in ("receptive_field", "covers_whole_image")}
-
-
 def judge(facts: dict[str, Any]) -> list[Part]:
     missing = {"kind": "missing"}
     return [

@@ -1,10 +1,9 @@
 """Checker for exercise 8: channels-last colour images, and one device for everything.
 
-`setup` hands the learner `X` and `y` from the built-in rgb set and, on a machine with
-no GPU, installs a simulated one (tutor.checks.accelerator), so that a model or a batch
-left on the CPU fails exactly as on real hardware. The probe then calls the learner's
-functions with a GPU device, and, when the GPU is simulated, a second time on the CPU to
-look at real values (the simulated GPU keeps none).
+The probe (probe.py) runs the learner's functions on a GPU device, simulated where there
+is none, and reports where the model and the batches were: those device parts are judged
+from what the probe saw inside the answer's process. `X_t`'s layout and whether the model's
+outputs follow its input are the referee's (referee.py), found outside.
 """
 
 from __future__ import annotations
@@ -17,203 +16,31 @@ from tutor.checks.compare import fmt_shape
 
 PARAMS = {"n": 256, "train_n": 96, "predict_n": 64, "seed": 0}
 
-_given: dict[str, Any] = {}
-
-
-def setup(ns: dict[str, Any], params: dict[str, Any]) -> None:
-    import numpy as np
-    import torch
-
-    from tutor.data import load
-
-    ds = load("rgb")
-    n = int(params.get("n", 256))
-    X = np.ascontiguousarray(ds.images[:n], dtype=np.uint8)
-    y = ds.labels[:n].astype(np.int64)
-    _given.update(X=X.copy(), y=y.copy())
-    if torch.cuda.is_available():
-        _given["accelerator"] = "cuda"
-    else:
-        from tutor.checks import accelerator
-
-        accelerator.install()
-        _given["accelerator"] = "simulated"
-    ns["X"], ns["y"] = X, y
-
-
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    import torch
-
-    from tutor.checks.probes import count_params, error_fact, value_facts
-
-    X, y = _given["X"], _given["y"]
-    gpu = torch.device("cuda")
-    simulated = _given.get("accelerator") == "simulated"
-    facts: dict[str, Any] = {"n": len(y), "accelerator": _given.get("accelerator")}
-    facts["device"] = _device_facts(ns)
-    facts["X_t"] = value_facts(ns.get("X_t"), missing="X_t" not in ns)
-    facts["X_t"]["match"] = _layout(ns.get("X_t"), X)
-
-    x_ref = torch.from_numpy(X.transpose(0, 3, 1, 2) / 255.0).float()
-    y_ref = torch.from_numpy(y).long()
-    model = ns.get("model")
-    if not isinstance(model, torch.nn.Module):
-        facts["model"] = value_facts(model, missing="model" not in ns)
-        return facts
-    # A simulated GPU reports its tensors as cuda, so this reads the same on both.
-    devices = sorted({p.device.type for p in model.parameters()})
-    facts["model"] = {"kind": "module", "devices": devices, "params": count_params(model)}
-    if devices != ["cuda"]:
-        model.to(gpu)  # move it for the learner, so the batch checks stand on their own
-    facts["model"]["output"] = _forward(model, x_ref[:4].to(gpu), error_fact)
-
-    m, k = int(params.get("train_n", 96)), int(params.get("predict_n", 64))
-    facts["train"] = _train(
-        ns, model, x_ref[:m], y_ref[:m], gpu, params, error_fact, values=not simulated
-    )
-    facts["predict"] = _predict(ns, model, x_ref[:k], gpu, error_fact, values=not simulated)
-    if simulated and facts["train"].get("ok"):
-        # A second run on the CPU, from fresh weights, to see real numbers.
-        torch.manual_seed(int(params.get("seed", 0)))
-        model.to_empty(device="cpu")
-        for module in model.modules():
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
-        cpu = torch.device("cpu")
-        facts["train_cpu"] = _train(
-            ns, model, x_ref[:m], y_ref[:m], cpu, params, error_fact, values=True
-        )
-        facts["predict_cpu"] = _predict(ns, model, x_ref[:k], cpu, error_fact, values=True)
-    return facts
-
-
-def _device_facts(ns: dict[str, Any]) -> dict[str, Any]:
-    import torch
-
-    if "device" not in ns:
-        return {"kind": "missing"}
-    device = ns["device"]
-    if device is None:
-        return {"kind": "none"}
-    if isinstance(device, torch.device):
-        return {"kind": "device", "type": device.type}
-    if isinstance(device, str):
-        try:
-            return {"kind": "str", "type": torch.device(device).type, "value": device}
-        except RuntimeError:
-            return {"kind": "other", "type": type(device).__name__, "repr": device[:40]}
-    return {"kind": "other", "type": type(device).__name__, "repr": repr(device)[:40]}
-
-
-def _layout(value: Any, X: Any) -> str | None:
-    """How X_t's numbers relate to X: transposed and scaled, reshaped, raw ..."""
-    import numpy as np
-    import torch
-
-    if not isinstance(value, torch.Tensor) or value.numel() != X.size:
-        return None
-    if value.is_meta or value.device.type == "cuda":
-        return "on-device"
-    array = value.detach().cpu().double().numpy()
-    moved = X.transpose(0, 3, 1, 2).astype(np.float64)
-    n = X.shape[0]
-    if array.shape == moved.shape:
-        if np.allclose(array, moved / 255.0, atol=1e-6):
-            return "scaled"
-        if np.array_equal(array, moved):
-            return "raw"
-    flat = array.reshape(n, -1)
-    if np.allclose(flat, X.reshape(n, -1) / 255.0, atol=1e-6):
-        return "reshaped"
-    if np.array_equal(flat, X.reshape(n, -1).astype(np.float64)):
-        return "reshaped-raw"
-    return "different"
-
-
-def _forward(model: Any, batch: Any, error_fact: Any) -> dict[str, Any]:
-    import torch
-
-    try:
-        with torch.no_grad():
-            out = model(batch)
-        return {"shape": [int(s) for s in out.shape]}
-    except Exception as exc:
-        return {"error": error_fact(exc)}
-
-
-def _train(
-    ns: dict[str, Any],
-    model: Any,
-    x: Any,
-    y: Any,
-    device: Any,
-    params: dict[str, Any],
-    error_fact: Any,
-    values: bool,
-) -> dict[str, Any]:
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    train = ns.get("train_one_epoch")
-    if not callable(train):
-        return {"missing": True}
-    torch.manual_seed(int(params.get("seed", 0)))
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=False)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    before = [p.detach().clone() for p in model.parameters()]
-    try:
-        result = train(model, loader, optimizer, torch.nn.CrossEntropyLoss(), device)
-    except Exception as exc:
-        return {"ok": False, "error": error_fact(exc)}
-    facts: dict[str, Any] = {"ok": True, "returned": type(result).__name__}
-    if isinstance(result, (int, float)) and not isinstance(result, bool):
-        facts["value"] = float(result)
-    if values and before:
-        facts["changed"] = any(
-            not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True)
-        )
-    return facts
-
-
-def _predict(
-    ns: dict[str, Any], model: Any, x: Any, device: Any, error_fact: Any, values: bool
-) -> dict[str, Any]:
-    import numpy as np
-    import torch
-
-    predict = ns.get("predict")
-    if not callable(predict):
-        return {"missing": True}
-    try:
-        result = predict(model, x, device)
-    except Exception as exc:
-        return {"ok": False, "error": error_fact(exc)}
-    facts: dict[str, Any] = {"ok": True, "returned": type(result).__name__}
-    if isinstance(result, (np.ndarray, torch.Tensor)):
-        facts["shape"] = [int(s) for s in result.shape]
-        facts["dtype"] = str(result.dtype).replace("torch.", "")
-    if isinstance(result, torch.Tensor):
-        facts["tensor_device"] = result.device.type
-    if values and isinstance(result, np.ndarray) and result.shape == (len(x),):
-        with torch.no_grad():
-            wanted = model(x.to(device)).argmax(dim=1).cpu().numpy()
-        facts["equal"] = bool(np.array_equal(result.astype(np.int64), wanted))
-    return facts
-
-
 # -- judging, in the tutor -------------------------------------------------------------
 
 _MISMATCH = re.compile(r"same device|should be the same|Expected .* to be on|different devices")
 
 
-def judge(facts: dict[str, Any]) -> list[Part]:
+def judge(facts: dict[str, Any], referee: dict[str, Any] | None = None) -> list[Part]:
     simulated = facts.get("accelerator") == "simulated"
     gpu = "the (simulated) GPU" if simulated else "the GPU"
+    found = referee or {}
+    tampered = facts.get("tampered")
+    if tampered:
+        device_parts = ("device", "model-device", "batch-device", "mean-loss", "predict")
+        untrusted = f"Not checked: {tampered}. Leave torch and torch.cuda as they are."
+        return [
+            *(Part(pid, False, untrusted) for pid in device_parts[:1]),
+            _judge_x(_x_outside(facts.get("X_t", {}), found), int(found.get("n") or 0)),
+            Part("model-device", False, untrusted),
+            _judge_model_output(facts.get("model", {}), found),
+            *(Part(pid, False, untrusted) for pid in device_parts[2:]),
+        ]
     return [
         _judge_device(facts.get("device", {}), gpu),
-        _judge_x(facts.get("X_t", {}), int(facts.get("n", 0))),
+        _judge_x(_x_outside(facts.get("X_t", {}), found), int(found.get("n") or facts.get("n", 0))),
         _judge_model_device(facts.get("model", {}), facts.get("device", {})),
-        _judge_model_output(facts.get("model", {})),
+        _judge_model_output(facts.get("model", {}), found),
         _judge_batches(facts.get("train"), facts.get("model", {})),
         _judge_loss(facts.get("train_cpu") or facts.get("train")),
         _judge_predict(facts.get("predict"), facts.get("predict_cpu"), facts.get("model", {})),
@@ -242,10 +69,20 @@ def _judge_device(device: dict[str, Any], gpu: str) -> Part:
     return Part(pid, True, f"`device` is {how}, so {gpu} is used.")
 
 
+def _x_outside(claimed: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """X_t as the referee found it; what the probe said only where it is not a tensor."""
+    if claimed.get("kind") != "tensor":
+        return claimed
+    why = found.get("evidence") or "the check did not get as far as handing it over"
+    return found.get("X_t") or {"kind": "unchecked", "why": why}
+
+
 def _judge_x(facts: dict[str, Any], n: int) -> Part:
     pid = "x-layout"
     want = (n, 3, 32, 32)
     kind = facts.get("kind")
+    if kind == "unchecked":
+        return Part(pid, False, f"The tutor could not check `X_t` itself ({facts.get('why')}).")
     if kind in ("missing", "none"):
         verb = "is not defined" if kind == "missing" else "is still None"
         return Part(
@@ -348,7 +185,7 @@ def _judge_model_device(model: dict[str, Any], device: dict[str, Any]) -> Part:
     )
 
 
-def _judge_model_output(model: dict[str, Any]) -> Part:
+def _judge_model_output(model: dict[str, Any], found: dict[str, Any]) -> Part:
     pid = "model-output"
     if model.get("kind") != "module":
         return Part(pid, False, "Not checked yet: there is no model (see the model-device part).")
@@ -368,7 +205,23 @@ def _judge_model_output(model: dict[str, Any]) -> Part:
         return Part(
             pid, False, f"A (4, 3, 32, 32) batch gives {fmt_shape(shape)}; it should give (4, 10)."
         )
-    return Part(pid, True, "A (4, 3, 32, 32) batch on the device gives (4, 10) logits.")
+    if not found.get("input_used"):
+        why = found.get("evidence") or found.get("outputs_error")
+        if why:
+            return Part(pid, False, f"The tutor could not compare the model's outputs ({why}).")
+        return Part(
+            pid,
+            False,
+            (
+                "The model's outputs do not depend on its input: two different batches gave "
+                "the same logits. forward must compute its result from x, the batch it is given."
+            ),
+        )
+    return Part(
+        pid,
+        True,
+        "A (4, 3, 32, 32) batch on the device gives (4, 10) logits, and they follow the input.",
+    )
 
 
 def _judge_batches(train: dict[str, Any] | None, model: dict[str, Any]) -> Part:

@@ -22,7 +22,19 @@ from tutor.course import Exercise, load_exercises, load_lessons, syntax_error
 from tutor.events import Facts
 from tutor.sandbox.client import JobSpec, Sandbox
 
-FOLDER_FILES = {"exercise.toml", "README.md", "starter.py", "solution.py", "check.py", "hints.md"}
+FOLDER_FILES = {
+    "exercise.toml",
+    "README.md",
+    "starter.py",
+    "solution.py",
+    "probe.py",
+    "check.py",
+    "hints.md",
+}
+# The exercises whose pass a referee decides, from evidence the probe hands over.
+REFEREED = {"reshape-pipeline", "module-class", "batchnorm", "gpu-pipeline"}
+# The exercises whose referee builds a reference model: their verdicts carry the reference diff.
+REFERENCE_MODELS = {"module-class", "batchnorm"}
 MISTAKE_NAME = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)(?:--[a-z0-9-]+)?\.py$")
 # Smaller training and data for speed; the checks are the same.
 FAST = {
@@ -118,7 +130,8 @@ def test_numeric_exercises_describe_their_answer_fields(slug: str) -> None:
 def test_folder_holds_exactly_the_expected_files(slug: str) -> None:
     ex = EXERCISES[slug]
     names = {p.name for p in ex.folder.iterdir() if p.name != "__pycache__"}
-    assert names == FOLDER_FILES | {"mistakes"}
+    referee = {"referee.py"} if slug in REFEREED else set()
+    assert names == FOLDER_FILES | referee | {"mistakes"}
     mistakes = [p for p in (ex.folder / "mistakes").iterdir() if p.name != "__pycache__"]
     assert mistakes, f"{slug} has no typical mistakes"
     for path in mistakes:
@@ -148,7 +161,12 @@ def test_statement_hints_and_starter_are_there(slug: str) -> None:
 async def test_answer_gets_the_expected_verdict(
     boxes: dict[str, Sandbox], slug: str, label: str, path: Path
 ) -> None:
-    expect(await check(boxes, slug, path.read_text()), label, path)
+    verdict = await check(boxes, slug, path.read_text())
+    expect(verdict, label, path)
+    if slug in REFERENCE_MODELS and label == "solution":
+        diff = verdict.reference_diff
+        assert diff is not None and diff.rows, "no reference diff for a model exercise"
+        assert diff.first_difference is None, diff.to_json()
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -171,18 +189,32 @@ async def test_starter_and_solution_report_the_same_parts(
     assert [p.id for p in starter.parts] == [p.id for p in solution.parts]
 
 
+@pytest.mark.parametrize("slug", list(EXERCISES))
+def test_the_probe_holds_no_judge_and_the_judge_no_torch(slug: str) -> None:
+    """Only probe.py goes into the job: the judge and the expected values stay out of it."""
+    ex = EXERCISES[slug]
+    probe = ex.probe_source
+    assert "def probe(" in probe and "def judge(" not in probe
+    for secret in ("PARAMS_WANTED", "Reference", "solution", "def referee("):
+        assert secret not in probe, (slug, secret)
+    check = ex.check_source
+    assert "def judge(" in check and "def probe(" not in check and "import torch" not in check
+    if slug in REFEREED:
+        assert "def referee(" in (ex.referee_source or "")
+
+
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("slug", [s for s, e in EXERCISES.items() if e.kind == "numeric"])
 async def test_numeric_checks_never_import_torch(boxes: dict[str, Sandbox], slug: str) -> None:
     ex = EXERCISES[slug]
     spy = (
-        ex.check_source
+        ex.probe_source
         + "\n\n_measured_probe = probe\n\n\ndef probe(ns, params):\n"
         + "    facts = _measured_probe(ns, params)\n    import sys\n"
         + "    facts['_heavy'] = [m for m in ('torch', 'numpy') if m in sys.modules]\n"
         + "    return facts\n"
     )
-    spec = JobSpec(source=ex.solution, data=None, trace=False, check_source=spy, timeout_s=30)
+    spec = JobSpec(source=ex.solution, data=None, trace=False, probe_source=spy, timeout_s=30)
     found = [event async for event in boxes["numeric"].run(spec)]
     facts = next(e.data for e in found if isinstance(e, Facts))
     assert facts["_heavy"] == []

@@ -116,6 +116,20 @@ def test_the_console_script_runs_commands(installed: Path, tmp_path: Path) -> No
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_the_packages_exercises_are_hidden_from_a_run(installed: Path, tmp_path: Path) -> None:
+    """Under bubblewrap, a script sees the installed package's exercises folder empty."""
+    script = tmp_path / "look.py"
+    script.write_text(
+        "import os\nfrom tutor.paths import exercises_dir\n"
+        "print('in', exercises_dir())\nprint('seen', sorted(os.listdir(exercises_dir())))\n"
+    )
+    done = run(installed, str(installed / "bin" / "cnn-tutor"), "run", str(script), cwd=tmp_path)
+    if "full isolation (bubblewrap)" not in done.stdout + done.stderr:
+        pytest.skip("bubblewrap is not in use here: the weaker levels cannot hide files")
+    assert f"in {installed}" in done.stdout, done.stdout
+    assert "seen []" in done.stdout, done.stdout
+
+
 def test_the_app_starts_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     done = run(
         installed, str(installed / "bin" / "python"), "-c", START_APP, str(tmp_path), cwd=tmp_path

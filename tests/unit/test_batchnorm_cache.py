@@ -12,9 +12,9 @@ from tutor.course import find_exercise
 SETTINGS = {"epochs": 3, "n_train": 384, "n_test": 192, "lr": 0.05, "seed": 0}
 
 
-def checker():
-    path = find_exercise("6").folder / "check.py"
-    spec = importlib.util.spec_from_file_location("batchnorm_check", path)
+def checker(name: str = "check.py"):
+    path = find_exercise("6").folder / name
+    spec = importlib.util.spec_from_file_location(f"batchnorm_{name[:-3]}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -22,12 +22,17 @@ def checker():
 
 
 def test_the_key_changes_with_the_seed_the_settings_and_the_model() -> None:
-    check = checker()
-    plain = check._reference_plain()
-    key = check._plain_key(plain, SETTINGS)
-    assert key and key == check._plain_key(plain, dict(SETTINGS))
-    assert key != check._plain_key(plain, {**SETTINGS, "seed": 1})
-    assert key != check._plain_key(plain, {**SETTINGS, "n_train": 256})
+    probe = checker("probe.py")  # the key is made in the sandbox, beside the answer
+    solution: dict[str, object] = {}
+    exec(find_exercise("6").solution, solution)
+    plain = solution["SimpleCNN"]
+    key = probe._plain_key(plain, SETTINGS)
+    assert key and key == probe._plain_key(plain, dict(SETTINGS))
+    assert key != probe._plain_key(plain, {**SETTINGS, "seed": 1})
+    assert key != probe._plain_key(plain, {**SETTINGS, "n_train": 256})
+    # The plain baseline the probe makes itself (the answer's model, BatchNorm taken out)
+    # is the same model, with the same first weights: the same key.
+    assert key == probe._plain_key(probe._without_batchnorm(solution["SimpleCNNBN"]), SETTINGS)
 
     import torch.nn as nn
 
@@ -36,7 +41,7 @@ def test_the_key_changes_with_the_seed_the_settings_and_the_model() -> None:
             super().__init__()
             self.fc = nn.Linear(32 * 7 * 7, 10, bias=False)
 
-    assert key != check._plain_key(Wider, SETTINGS)
+    assert key != probe._plain_key(Wider, SETTINGS)
 
 
 def test_kept_results_are_bounded_and_checked(tmp_path: Path) -> None:
@@ -57,7 +62,8 @@ def test_kept_results_are_bounded_and_checked(tmp_path: Path) -> None:
 def test_the_starter_gets_one_diagnosis_not_two() -> None:
     check = checker()
     layers = [{"type": "Conv2d", "name": "conv1"}, {"type": "Conv2d", "name": "conv2"}]
-    part = check._judge_params(20_490, layers)
+    counted = {"params": 20_490}  # what the referee counted from the weights
+    part = check._judge_params(20_490, layers, counted)
     assert not part.passed and "affine" not in part.message and "20,586" in part.message
     with_bn = [*layers, {"type": "BatchNorm2d", "name": "bn1"}, {"type": "BatchNorm2d"}]
-    assert "affine=False" in check._judge_params(20_490, with_bn).message
+    assert "affine=False" in check._judge_params(20_490, with_bn, counted).message

@@ -44,6 +44,7 @@ EXAMPLES: list[events.Event] = [
     events.Device(device="cpu"),
     events.Inner(pid=77),
     events.SpaceUsed(bytes=4096),
+    events.Evidence(data="aGVsbG8="),
     events.Exited(code=None, signal=9),
 ]
 
@@ -140,6 +141,7 @@ def test_decode_refuses_kinds_the_sender_may_not_send() -> None:
         events.Exited(code=0),
         events.Inner(pid=1),
         events.Ready(level="none", pid=1),
+        events.Evidence(data=""),
     ):
         with pytest.raises(ChannelError, match="only the tutor may send"):
             events.decode(events.encode(forged), events.JOB_KINDS)

@@ -19,6 +19,27 @@ _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) a
 _RUNNING = re.compile(r"running_mean should contain (\d+) elements not (\d+)")
 
 
+def call_kind(call: dict[str, Any]) -> str:
+    """conv, bn, relu, pool, flatten, linear or other, for modules and functions alike."""
+    name = call.get("type") if call.get("op") == "module" else call.get("op")
+    return {
+        "Conv2d": "conv",
+        "conv2d": "conv",
+        "BatchNorm2d": "bn",
+        "BatchNorm1d": "bn",
+        "batch_norm": "bn",
+        "ReLU": "relu",
+        "relu": "relu",
+        "MaxPool2d": "pool",
+        "max_pool2d": "pool",
+        "AvgPool2d": "pool",
+        "avg_pool2d": "pool",
+        "Flatten": "flatten",
+        "flatten": "flatten",
+        "Linear": "linear",
+    }.get(str(name), "other")
+
+
 def skipped(ids: list[str], why: str) -> list[Part]:
     """Failing parts that could not be checked yet, and why."""
     return [Part(pid, False, f"Not checked yet: {why}") for pid in ids]
@@ -349,3 +370,118 @@ def in_features_part(pid: str, layers: list[dict[str, Any]], channels: int, side
     )
     shown = fmt_count(got) if isinstance(got, int) else got
     return Part(pid, False, f"{label} takes in_features={shown}, a wrong in_features: {reason}")
+
+
+# -- the referee's findings (tutor.checks.referee), as parts ---------------------------------
+
+
+def referee_params_part(
+    pid: str, name: str, findings: dict[str, Any] | None, claimed: int, want: int
+) -> Part:
+    """The parameter count, as the tutor counted it from the weights it received.
+
+    `claimed` is what the answer's own `parameters()` said, named when the two differ.
+    """
+    counted = (findings or {}).get("params")
+    if not isinstance(counted, int):
+        return Part(
+            pid,
+            False,
+            f"Not checked yet: the tutor could not count `{name}`'s parameters itself, "
+            "because it received no weights (see the other parts).",
+        )
+    if counted == want and claimed == want:
+        return Part(pid, True, f"`{name}` has {fmt_count(counted)} parameters, as expected.")
+    if counted == want:
+        return Part(
+            pid,
+            False,
+            f"Parameter count: counted {fmt_count(counted)} by the tutor from the model's "
+            f"weights, as expected, but `{name}.parameters()` reports {fmt_count(claimed)}. "
+            "Do not override parameters(); nn.Module finds every layer's weights by itself.",
+        )
+    extra = (
+        f" (`{name}.parameters()` reports {fmt_count(claimed)}: do not override it)"
+        if claimed != counted
+        else ""
+    )
+    return Part(
+        pid,
+        False,
+        f"Parameter count: counted {fmt_count(counted)} by the tutor from the model's weights"
+        f"{extra}; this model has {fmt_count(want)}. Look for a layer too many or too few, "
+        "a bias left out (bias=False), or a size that differs from the statement.",
+    )
+
+
+def _no_evidence(findings: dict[str, Any] | None) -> str | None:
+    if findings is None:
+        return "the tutor received no weights or outputs from your model (see the other parts)"
+    if findings.get("evidence"):
+        return str(findings["evidence"])
+    if findings.get("seeded") is False:
+        return (
+            "the weights the tutor received are not the ones it filled in: the model changes "
+            "its own weights (in forward or in a hook), or hides them"
+        )
+    return None
+
+
+def referee_outputs_part(pid: str, name: str, findings: dict[str, Any] | None) -> Part:
+    """The answer's outputs equal the reference model's with the same weights."""
+    problem = _no_evidence(findings)
+    if problem:
+        return Part(pid, False, f"The tutor could not compare `{name}`'s outputs: {problem}.")
+    assert findings is not None
+    if findings.get("fits"):
+        return Part(
+            pid,
+            False,
+            f"`{name}`'s weights do not fit the model the exercise asks for: "
+            f"{findings['fits']}. Declare exactly the layers of the statement.",
+        )
+    same = findings.get("same") or {}
+    if same and all(same.values()):
+        modes = " and ".join(sorted({"train" if m == "train" else "eval" for m in same}))
+        return Part(
+            pid,
+            True,
+            f"With the same weights, `{name}` gives the reference model's outputs on inputs "
+            f"it had never seen ({modes} mode).",
+        )
+    if findings.get("variant"):
+        return Part(
+            pid,
+            False,
+            f"`{name}`'s outputs are those of a model that skips a layer "
+            f"({findings['variant']}): a layer is computed, or declared, but its result "
+            "does not feed the output. Pass each layer's output on to the next.",
+        )
+    wrong = " and ".join(
+        sorted({"train" if m == "train" else "eval" for m, ok in same.items() if not ok})
+    )
+    return Part(
+        pid,
+        False,
+        f"With the same weights, `{name}`'s outputs differ from the model the exercise asks "
+        f"for (in {wrong or 'every'} mode): a declared layer does not feed the output, or "
+        "forward does something else on the way. Check that each layer's result is what the "
+        "next one gets.",
+    )
+
+
+def referee_input_part(pid: str, name: str, findings: dict[str, Any] | None) -> Part:
+    """The outputs change when the input changes."""
+    problem = _no_evidence(findings)
+    if problem:
+        return Part(pid, False, f"Not checked yet: {problem}.")
+    assert findings is not None
+    if findings.get("input_used"):
+        return Part(pid, True, f"`{name}`'s outputs change when its input changes.")
+    return Part(
+        pid,
+        False,
+        f"The model's outputs do not depend on its input: `{name}` gave the same outputs "
+        "for two different batches. forward must compute its result from x, the batch it "
+        "is given.",
+    )

@@ -88,6 +88,14 @@ def count_params(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
+def own_params(module: Any) -> int | None:
+    """The parameters a module holds itself (not its children's), or None if unreadable."""
+    try:
+        return int(sum(p.numel() for p in module._parameters.values() if p is not None))
+    except Exception:
+        return None
+
+
 def layer_facts(model: Any) -> list[dict[str, Any]]:
     """Every leaf module in registration order, with its sizes."""
     layers = []
@@ -137,6 +145,9 @@ def class_facts(ns: dict[str, Any], name: str) -> dict[str, Any]:
 def recording_calls(model: Any) -> Iterator[list[dict[str, Any]]]:
     """Record, in order, every leaf module call and every bare functional op of a forward.
 
+    A module call holds its type, name, input and output shapes and its own parameter
+    count; a call that raised has no `out`.
+
     Functional ops (F.relu, torch.flatten, x.view ...) count only when the learner's own
     forward calls them, not from inside a layer such as nn.ReLU, so each step shows once.
     """
@@ -145,14 +156,25 @@ def recording_calls(model: Any) -> Iterator[list[dict[str, Any]]]:
 
     calls: list[dict[str, Any]] = []
     depth = [0]
+    outer: list[dict[str, Any]] = []  # the module call under way at depth 0
 
     def before(module: Any, args: Any) -> None:
         if depth[0] == 0:
-            calls.append({"op": "module", "type": type(module).__name__, "name": names[module]})
+            call = {
+                "op": "module",
+                "type": type(module).__name__,
+                "name": names[module],
+                "in": shape_of(args[0]) if args else None,
+                "params": own_params(module),
+            }
+            calls.append(call)
+            outer[:] = [call]
         depth[0] += 1
 
     def after(module: Any, args: Any, output: Any) -> None:
         depth[0] -= 1
+        if depth[0] == 0 and outer:
+            outer.pop()["out"] = shape_of(output)
 
     class Functional(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
@@ -212,9 +234,16 @@ def forward_facts(model: Any, input_shape: tuple[int, ...], seed: int = 0) -> di
 
 def model_facts(model: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
     """Parameter count, layers, and one recorded forward pass of `model`."""
+    import torch
+
     facts: dict[str, Any] = {"params": count_params(model), "layers": layer_facts(model)}
     model.eval()
-    facts["forward"] = forward_facts(model, input_shape)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one small batch: more threads only wait on each other
+    try:
+        facts["forward"] = forward_facts(model, input_shape)
+    finally:
+        torch.set_num_threads(threads)
     return facts
 
 

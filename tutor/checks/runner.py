@@ -6,10 +6,12 @@ No textual and no torch here: the CLI (check, watch) and the TUI share these fun
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tutor import events
 from tutor.checks.curve_cache import keep_results, read_cache
 from tutor.checks.loader import check_params
 from tutor.checks.verdict import Verdict, parse_failure, verdict_from_events
@@ -49,6 +51,10 @@ async def check_answer(
 ) -> Verdict:
     """Run `source` against `ex`'s checker on a started sandbox and judge what it found.
 
+    Only the exercise's probe goes into the job. Where the exercise has a referee, the
+    probe's evidence (made from a challenge seed chosen here) goes to the referee, and a
+    pass needs its agreement as well as every part of the judge.
+
     `limits` (timeout_s, memory_mb, disk_mb) overrides the exercise's own where given;
     `cache_dir` is where results the checker keeps between checks live (none if None)."""
     from tutor.sandbox.client import JobSpec
@@ -71,13 +77,19 @@ async def check_answer(
         timeout_s=float(wanted.get("timeout_s", DEFAULT_TIMEOUT_S)),
         memory_mb=int(wanted.get("memory_mb", DEFAULT_MEMORY_MB)),
         trace=False,
-        check_source=ex.check_source,
+        probe_source=ex.probe_source,
         params=chosen,
     )
     if wanted.get("disk_mb"):
         spec.disk_mb = max(1, int(wanted["disk_mb"]))
-    events = [event async for event in box.run(spec)]
-    verdict = verdict_from_events(ex, events, time.perf_counter() - started)
+    referee_source = ex.referee_source
+    seed = secrets.randbits(31) if referee_source is not None else None
+    stream = [event async for event in box.run(spec, challenge=seed)]
+    answer: dict[str, Any] | None = None
+    if referee_source is not None and not any(isinstance(e, events.Error) for e in stream):
+        judged = {k: v for k, v in chosen.items() if k != "cache"}
+        answer = await box.referee(referee_source, seed, judged, box.last_evidence())
+    verdict = verdict_from_events(ex, stream, time.perf_counter() - started, referee=answer)
     keep_results(cache_dir, ex.slug, (verdict.facts or {}).pop("cache_put", None))
     return verdict
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tutor import events
+from tutor.checks.refdiff import ReferenceDiff, reference_diff
 from tutor.events import Event
 
 if TYPE_CHECKING:
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
 PARSES = "parses"
 RUNS = "runs"
 CHECKER = "checker"
+# The referee's own verdict, where no part of the judge already names what it rejected.
+REFEREE = "referee"
+REFEREE_DISAGREES = (
+    "The tutor's own check of your model's weights and outputs did not agree with the "
+    "other parts; check that every layer you declare is used in forward, on the input."
+)
 
 
 @dataclass(frozen=True)
@@ -42,16 +49,22 @@ class Verdict:
     parts: list[Part]
     facts: dict[str, Any] | None = field(default=None, repr=False)
     output: str = field(default="", repr=False)
+    reference_diff: ReferenceDiff | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the object the command-line contract promises."""
-        return {
+        """Exactly the object the command-line contract promises; for a model exercise whose
+        answer ran, also `reference_diff` (rows) and `first_difference` (an index or null)."""
+        data: dict[str, Any] = {
             "exercise": self.exercise,
             "slug": self.slug,
             "passed": self.passed,
             "elapsed_s": round(self.elapsed_s, 3),
             "parts": [p.to_json() for p in self.parts],
         }
+        if self.reference_diff is not None:
+            data["reference_diff"] = self.reference_diff.to_json()
+            data["first_difference"] = self.reference_diff.first_difference
+        return data
 
     @property
     def failed(self) -> list[Part]:
@@ -122,13 +135,17 @@ def verdict_from_events(
     stream: Iterable[Event],
     elapsed_s: float,
     judge: Any = None,
+    referee: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Turn one sandbox job's events into a verdict.
+    """Turn one sandbox job's events, and the referee's answer, into a verdict.
 
     The worker's `done` decides whether the job ran to a clean end; only then is a `facts`
     event judged, by the exercise's checker, here outside the sandbox. An `error` event
     becomes a failing `runs` (or `parses`, or `checker`) part with the sandbox's explanation.
-    Facts a judge cannot read are a failing `checker` part, never a crash.
+    Facts a judge cannot read are a failing `checker` part, never a crash. For an exercise
+    with a referee, the judge also gets the referee's findings (None when there are none),
+    and the verdict cannot pass unless the referee agrees. Where the referee recorded a
+    reference model's forward pass, the verdict carries the reference diff.
     """
     facts: dict[str, Any] | None = None
     errors: list[events.Error] = []
@@ -159,8 +176,10 @@ def verdict_from_events(
         from tutor.checks.loader import load_check
 
         judge = load_check(ex).judge
+    findings = (referee or {}).get("findings")
+    findings = findings if isinstance(findings, dict) else None
     try:
-        parts = list(judge(facts))
+        parts = list(judge(facts, findings) if ex.has_referee else judge(facts))
         if not all(isinstance(p, Part) for p in parts):
             raise TypeError("the judge returned something other than parts")
     except Exception as exc:  # noqa: BLE001 - facts come from the answer's process
@@ -172,7 +191,23 @@ def verdict_from_events(
             "sure it does not write to the tutor's channel or replace the checker's names.",
         )
         return make_verdict(ex, [part], elapsed_s, facts, text)
-    return make_verdict(ex, parts, elapsed_s, facts, text)
+    if not ex.has_referee:
+        return make_verdict(ex, parts, elapsed_s, facts, text)
+    diff = reference_diff(facts, findings)
+    if referee and referee.get("error"):
+        parts.append(
+            Part(
+                CHECKER,
+                False,
+                f"The tutor's referee could not check your answer ({referee['error']}); run "
+                "the check again, and report it if it keeps happening.",
+            )
+        )
+    elif not (findings and findings.get("agrees")) and all(p.passed for p in parts):
+        parts.append(Part(REFEREE, False, REFEREE_DISAGREES))
+    verdict = make_verdict(ex, parts, elapsed_s, facts, text)
+    verdict.reference_diff = diff
+    return verdict
 
 
 def parts_passed(passed: int, total: int) -> str:

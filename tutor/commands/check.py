@@ -19,6 +19,7 @@ from typing import Any
 from tutor.checks import Verdict, workspace_answer
 from tutor.checks.comparison import batch_losses, training_curves
 from tutor.checks.curve_cache import checks_cache
+from tutor.checks.refdiff import ReferenceDiff, diff_table
 from tutor.checks.runner import answer_filename, check_answer, sandbox_for
 from tutor.checks.verdict import parts_passed
 from tutor.course import ContentError, Exercise, find_exercise
@@ -120,6 +121,8 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
         body = textwrap.wrap(visible(part.message), width - len(lead)) or [""]
         lines.append(lead + body[0])
         lines.extend(" " * len(lead) + rest for rest in body[1:])
+    if verdict.reference_diff is not None:
+        lines += ["", *diff_lines(verdict.reference_diff, width)]
     chart = comparison_chart(verdict.facts)
     if chart:
         lines += ["", chart]
@@ -136,6 +139,13 @@ def render(verdict: Verdict, ex: Exercise, path: Path | None = None) -> str:
             f"check again; stuck? see the hints in {ex.folder / 'hints.md'}"
         )
     return "\n".join(lines)
+
+
+def diff_lines(diff: ReferenceDiff, width: int) -> list[str]:
+    """The learner's model beside the reference, the first differing row marked."""
+    mark = "▶" if _marks()[0] == "✓" else ">"
+    table = diff_table(diff, width, mark)
+    return ["Your model beside the reference:", *table.lines, table.summary]
 
 
 def comparison_chart(facts: dict[str, Any] | None) -> str:

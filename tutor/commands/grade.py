@@ -91,10 +91,19 @@ def grade_folder(args: argparse.Namespace) -> int:
 
 # -- the arguments ----------------------------------------------------------------------
 def _jobs(value: int | None) -> int:
+    """--jobs N, at most the cores (said in one line when N is more)."""
+    cores = default_jobs()
     if value is None:
-        return default_jobs()
+        return cores
     if value < 1:
         raise UsageError(f"--jobs must be 1 or more (got {value}); leave it out to use every core")
+    if value > cores:
+        print(
+            f"note: --jobs {value} is more than the {cores} cores here; grading {cores} at a "
+            "time (more would only wait for a core, each holding its own memory)",
+            file=sys.stderr,
+        )
+        return cores
     return value
 
 

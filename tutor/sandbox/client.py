@@ -10,6 +10,7 @@ The CLI and the TUI both use it. No textual, no torch: the worker imports torch,
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import fcntl
 import json
@@ -29,6 +30,8 @@ from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
 from tutor.sandbox.jobenv import DEFAULT_DISK_MB, worker_environment
 
 READY_TIMEOUT_S = 60.0
+REFEREE_TIMEOUT_S = 60.0
+WORKER_LINE_LIMIT = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 4096
 ROOT_PREFIX = "cnn-tutor-sandbox-"
@@ -56,7 +59,7 @@ class JobSpec:
     max_procs: int = 64
     output_limit: int = 2_000_000
     trace: bool = True
-    check_source: str | None = None
+    probe_source: str | None = None  # the code that runs beside the answer (a check's probe)
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,6 +82,9 @@ class Sandbox:
         self._next_id = 0
         self._current: int | None = None
         self._data_links: dict[str, str] = {}
+        self._referee: tuple[int, int] | None = None  # (requests, answers): our ends
+        self._referee_lock = asyncio.Lock()
+        self._evidence: bytes | None = None  # the last job's, from the worker
         self.info = events.Ready(level="", pid=0)
         self.level = ""
         self.fallback = ""
@@ -158,15 +164,30 @@ class Sandbox:
             # A job then shares this machine's /proc: it must not read this process's
             # environment or memory, even as the same user.
             _libc_prctl(PR_SET_DUMPABLE, 0)
-        self._proc = await asyncio.create_subprocess_exec(
-            *launch.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            limit=16 * 1024 * 1024,
-            pass_fds=(self._lock,),
-        )
+        argv = list(launch.argv)
+        passed: tuple[int, ...] = ()
+        if self.torch:
+            # The referee's pipes: the worker hands them to the referee it forks and keeps
+            # no copy, so no job can reach them.
+            req_r, req_w = os.pipe()
+            ans_r, ans_w = os.pipe()
+            self._referee = (req_w, ans_r)
+            argv += ["--referee", f"{req_r},{ans_w}"]
+            passed = (req_r, ans_w)
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                # A line may carry a check's evidence (base64 of up to 16 MB).
+                limit=WORKER_LINE_LIMIT,
+                pass_fds=(self._lock, *passed),
+            )
+        finally:
+            for fd in passed:
+                os.close(fd)
         self._events = asyncio.Queue()
         self._stderr_tail = b""
         self._stderr = asyncio.create_task(self._drain_stderr())
@@ -226,11 +247,20 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             await self._proc.wait()
+        # Processes forked by the worker (a spare job, the referee) may hold its pipes for a
+        # moment after it is gone: let them close, so no transport outlives the event loop.
+        pending = [t for t in (self._reader, self._stderr) if t is not None and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
         for task in (self._reader, self._stderr):
             if task is not None:
                 task.cancel()
         self._reader = self._stderr = None
         self._proc = None
+        if self._referee is not None:
+            for fd in self._referee:
+                os.close(fd)
+            self._referee = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
@@ -240,8 +270,11 @@ class Sandbox:
         self._data_links.clear()
 
     # -- jobs -------------------------------------------------------------------------
-    async def run(self, spec: JobSpec) -> AsyncIterator[Event]:
+    async def run(self, spec: JobSpec, *, challenge: int | None = None) -> AsyncIterator[Event]:
         """Run one job; yield its events, the last being `done`.
+
+        `challenge` is the seed the job's probe may ask the worker for, once, after the
+        answer's code has run; it never travels in the spec.
 
         Raises UsageError for a request this machine cannot serve (cuda with no GPU, bad
         data). If the worker dies mid-job, the job ends with a `sandbox` error and the
@@ -262,7 +295,11 @@ class Sandbox:
         self._next_id += 1
         job_id = self._next_id
         self._current = job_id
-        message = json.dumps({"op": "run", "id": job_id, "spec": wire}) + "\n"
+        request: dict[str, Any] = {"op": "run", "id": job_id, "spec": wire}
+        if challenge is not None:
+            request["challenge"] = int(challenge)
+        message = json.dumps(request) + "\n"
+        self._evidence = None
         assert self._proc is not None and self._proc.stdin is not None
         try:
             self._proc.stdin.write(message.encode())
@@ -286,6 +323,9 @@ class Sandbox:
                 job, event = item
                 if job != job_id:
                     continue
+                if isinstance(event, events.Evidence):
+                    self._evidence = _evidence_bytes(event.data)
+                    continue
                 yield event
                 if isinstance(event, events.Done):
                     return
@@ -295,6 +335,44 @@ class Sandbox:
                 if self._proc is not None and self._proc.returncode is None:
                     # The caller stopped listening early (cancelled): stop the job too.
                     await self._send_cancel(job_id)
+
+    def last_evidence(self) -> bytes | None:
+        """What the last job's probe handed the worker on its challenge socket, or None."""
+        return self._evidence
+
+    async def referee(
+        self, source: str, seed: int | None, params: dict[str, Any], evidence: bytes | None
+    ) -> dict[str, Any]:
+        """Ask the referee to judge `evidence` with an exercise's `referee.py` `source`.
+
+        Returns ``{"findings": ...}`` or ``{"error": why}``; never raises for the referee's
+        own failure (it is restarted with the worker on the next run).
+        """
+        from tutor.checks.referee import pack_request, read_frame, write_frame
+
+        if self._referee is None:
+            return {"error": "this sandbox has no referee (it was started without torch)"}
+        requests, answers = self._referee
+        frame = pack_request(source, seed, params, evidence or b"")
+
+        def ask() -> bytes | None:
+            write_frame(requests, frame)
+            return read_frame(answers)
+
+        async with self._referee_lock:
+            try:
+                answer = await asyncio.wait_for(asyncio.to_thread(ask), REFEREE_TIMEOUT_S)
+            except (TimeoutError, OSError, ValueError) as exc:
+                await self._teardown()
+                return {"error": f"the referee did not answer ({type(exc).__name__})"}
+        if answer is None:
+            await self._teardown()
+            return {"error": "the referee stopped"}
+        try:
+            decoded = json.loads(answer)
+        except ValueError:
+            return {"error": "the referee's answer was not JSON"}
+        return decoded if isinstance(decoded, dict) else {"error": "a malformed answer"}
 
     async def cancel(self) -> None:
         """Stop the running job at once, with everything it started."""
@@ -330,6 +408,19 @@ class Sandbox:
 
 
 PR_SET_DUMPABLE = 4
+
+
+def _evidence_bytes(data: str) -> bytes | None:
+    """The worker's base64 of a probe's evidence, or None if it is not that or too large."""
+    from tutor.checks.evidence import MAX_EVIDENCE_BYTES
+
+    if len(data) > (MAX_EVIDENCE_BYTES + 2) // 3 * 4:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        return None
+    return raw if len(raw) <= MAX_EVIDENCE_BYTES else None
 
 
 def _libc_prctl(option: int, value: int) -> None:
@@ -380,10 +471,11 @@ def remove_stale_roots(folder: str | None = None) -> list[Path]:
 
 
 def default_hidden() -> list[str]:
-    """Folders a job must not see: the user's home and the learner's tutor folder."""
-    from tutor.paths import learner_home
+    """Folders a job must not see: the user's home, the learner's tutor folder, and the
+    exercises (their judges, referees and solutions), in the checkout or the package."""
+    from tutor.paths import exercises_dir, learner_home
 
-    hidden = [os.path.expanduser("~")]
+    hidden = [os.path.expanduser("~"), str(exercises_dir())]
     try:
         hidden.append(str(learner_home()))
     except Exception:

@@ -149,6 +149,7 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
             argv += ["--tmpfs", real]
             hidden.append(real)
     made: set[str] = set()
+    rebound: list[str] = []
     for path in python_paths():
         owner = next((h for h in hidden if _is_under(path, h)), None)
         if owner is None or path == owner:
@@ -160,7 +161,12 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
                 argv += ["--perms", "0755", "--dir", folder]
                 made.add(folder)
         argv += ["--ro-bind", path, path]
+        rebound.append(path)
     for folder in hidden[1:]:
+        # A hidden folder inside a Python folder bound back (an installed package's
+        # exercises, in a virtual environment under the home) is hidden again on top.
+        if any(_is_under(folder, path) and folder != path for path in rebound):
+            argv += ["--tmpfs", folder]
         argv += ["--remount-ro", folder]
     # The job root lives in bwrap's own /tmp (and each job's folder in a tmpfs of its own):
     # nothing a job writes reaches the disk, and it all goes when the worker does. Only the

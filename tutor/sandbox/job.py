@@ -190,6 +190,13 @@ def _fix_sandbox_errors(error: events.Error, exc: BaseException) -> events.Error
     return error
 
 
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
     """Run one job to the end; the exit status is 0 for success and 1 for a failure."""
     emit = make_emit(event_fd)
@@ -226,13 +233,19 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
         "__file__": filename,
         "__builtins__": builtins,
     }
-    checker: dict[str, Any] = {"__name__": "cnn_tutor_check"}
+    # Only the exercise's probe comes in here: its judge, expected values, referee and
+    # solution stay in the tutor, out of this process and out of its view of the files.
+    checker: dict[str, Any] = {"__name__": "cnn_tutor_probe"}
     params = spec.get("params") or {}
+    probe_source = spec.get("probe_source")
+    challenge_fd = spec.get("challenge_fd")
+    if not probe_source and isinstance(challenge_fd, int):
+        _close(challenge_fd)  # a plain run has no challenge to ask for
     status = 0
     phase: events.Phase = "setup"
     try:
-        if spec.get("check_source"):
-            exec(compile(spec["check_source"], "check.py", "exec"), checker)
+        if probe_source:
+            exec(compile(probe_source, "probe.py", "exec"), checker)
             if callable(checker.get("setup")):
                 checker["setup"](namespace, params)
         phase = "learner"
@@ -252,8 +265,12 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
                     )
                 )
                 return 1
-        if spec.get("check_source") and callable(checker.get("probe")):
+        if probe_source and callable(checker.get("probe")):
             phase = "probe"
+            # Only now, with the answer's code finished, may the probe ask for the seed.
+            from tutor.checks import evidence
+
+            evidence._challenge_fd = challenge_fd if isinstance(challenge_fd, int) else None
             facts = checker["probe"](namespace, params)
             emit(events.Facts(data=facts))
     except BaseException as exc:  # noqa: BLE001 - everything the learner raises is reported

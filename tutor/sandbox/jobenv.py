@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import resource
 from pathlib import Path
@@ -289,11 +290,20 @@ def capabilities() -> int:
     return 0
 
 
-def only_descriptors(keep_fd: int) -> int:
-    """Close every descriptor but 0-2 and `keep_fd`, which becomes 3; return 3."""
-    if keep_fd != 3:
-        os.dup2(keep_fd, 3)
-    os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+CHALLENGE_FD = 4
+
+
+def only_descriptors(keep_fd: int, also: int | None = None) -> int:
+    """Close every descriptor but 0-2, `keep_fd`, which becomes 3, and `also` (the job's
+    end of the challenge socket, when it has one), which becomes 4; return 3."""
+    # Both first above any number they could land on, so neither overwrites the other.
+    floor = max(keep_fd, also if also is not None else 0, 4) + 1
+    kept = fcntl.fcntl(keep_fd, fcntl.F_DUPFD, floor)
+    other = fcntl.fcntl(also, fcntl.F_DUPFD, floor) if also is not None else None
+    os.dup2(kept, 3)
+    if other is not None:
+        os.dup2(other, 4)
+    os.closerange(4 if other is None else 5, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     return 3
 
 
@@ -305,7 +315,8 @@ def gpu_job(spec: dict[str, Any]) -> bool:
 def confine(spec: dict[str, Any], event_fd: int, *, space: bool) -> int:
     """Everything between the job's spec arriving and the learner's first line.
 
-    Returns the event channel's descriptor (the only one left besides 0-2). Raises
+    Returns the event channel's descriptor (the only one left besides 0-2, and a check's
+    challenge socket, CHALLENGE_FD, named in the spec's `challenge_fd`). Raises
     OSError when a step that must succeed fails: the job is then not run.
     """
     prepare_folder(spec, space)
@@ -319,7 +330,12 @@ def confine(spec: dict[str, Any], event_fd: int, *, space: bool) -> int:
         env["TMPDIR"] = tmp
     os.environ.clear()
     os.environ.update(env)
-    event_fd = only_descriptors(event_fd)
+    # A check's probe keeps one more: its end of the challenge socket, as descriptor 4
+    # (the seed comes in on it, the evidence goes out). A plain run keeps none.
+    challenge = spec.get("challenge_fd")
+    keep_challenge = bool(spec.get("probe_source")) and isinstance(challenge, int)
+    event_fd = only_descriptors(event_fd, challenge if keep_challenge else None)
+    spec["challenge_fd"] = CHALLENGE_FD if keep_challenge else None
     drop_capabilities()
     if spec.get("seccomp", True):
         from tutor.sandbox import seccomp

@@ -14,6 +14,7 @@ import os
 import resource
 import selectors
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,8 @@ class Spare:
     keeper: int
     pipes: dict[int, str]
     go: int
+    asks: int  # the worker's end of the challenge socket (see Worker.answer_challenge)
+    job_end: int  # the number the job's end of that socket has, in the job
 
 
 def fork_keeper(
@@ -156,10 +159,12 @@ def fork_keeper(
     ev_r, ev_w = os.pipe()
     ctl_r, ctl_w = os.pipe()
     go_r, go_w = os.pipe()
+    # One request for the challenge seed, answered once, only to the job's probe.
+    asks, job_end = (end.detach() for end in socket.socketpair())
     keeper = os.fork()
     if keeper == 0:
         try:
-            for fd in (out_r, err_r, ev_r, ctl_r, go_w):
+            for fd in (out_r, err_r, ev_r, ctl_r, go_w, asks):
                 os.close(fd)
             keep(
                 out_w,
@@ -171,15 +176,16 @@ def fork_keeper(
                 namespaces=namespaces,
                 torch=torch,
                 space=space,
+                challenge=job_end,
             )
         finally:
             os._exit(70)
-    for fd in (out_w, err_w, ev_w, ctl_w, go_r):
+    for fd in (out_w, err_w, ev_w, ctl_w, go_r, job_end):
         os.close(fd)
-    for fd in (out_r, err_r, ev_r, ctl_r):
+    for fd in (out_r, err_r, ev_r, ctl_r, asks):
         os.set_blocking(fd, False)
     pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
-    return Spare(keeper, pipes, go_w)
+    return Spare(keeper, pipes, go_w, asks, job_end)
 
 
 def keep(
@@ -193,6 +199,7 @@ def keep(
     namespaces: bool,
     torch: bool,
     space: tuple[str, list[str], list[str]] | None = None,
+    challenge: int | None = None,
 ) -> None:
     """In the keeper: make the namespaces, fork the job into them, report how it ended.
 
@@ -250,6 +257,8 @@ def keep(
         os._exit(code)
     for fd in (go_r, out_w, err_w, ev_w, started_w):
         os.close(fd)
+    if challenge is not None:
+        os.close(challenge)  # the job's end of the challenge socket is the job's alone
     os.write(ctl_w, events.encode(events.Inner(pid=inner)))
     if space is not None:
         watch_space(inner, ctl_w, started_r)

@@ -14,6 +14,7 @@ writes is taken as a status, and only the worker sends ``done``.
 from __future__ import annotations
 
 import argparse
+import base64
 import codecs
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor import events
+from tutor.checks.evidence import HEADER_BYTES, MAX_EVIDENCE_BYTES
 from tutor.events import ChannelError, Event
 from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
@@ -87,6 +89,11 @@ def preload(with_torch: bool) -> events.Ready:
     )
 
 
+# A job forked ahead: keeper pid, its pipes, the `go` pipe, our end of the challenge socket
+# and the number of the job's end.
+Spare = tuple[int, dict[int, str], int, int, int]
+
+
 @dataclass
 class Job:
     """One running job, as the worker sees it."""
@@ -111,6 +118,11 @@ class Job:
     ended_at: float | None = None
     control: bytes = b""
     decoders: dict[str, Any] = field(default_factory=dict)
+    challenge: int | None = None  # the seed this job may ask for once, after its answer ran
+    challenge_fd: int | None = None
+    asked: bool = False  # the seed was given: what comes next on the socket is evidence
+    incoming: bytearray = field(default_factory=bytearray)
+    evidence: bytes | None = None
 
 
 class Worker:
@@ -157,6 +169,8 @@ class Worker:
             for key, _ in self.sel.select(timeout):
                 if key.data == "stdin":
                     self.read_stdin()
+                elif key.data == "challenge":
+                    self.answer_challenge(key.fd)
                 else:
                     self.read_pipe(key.fd, key.data)
             if self.job:
@@ -219,18 +233,72 @@ class Worker:
         spec["folder"] = str(folder)
         spare = self.spare or self.fork_spare()
         self.spare = None
+        spec["challenge_fd"] = spare.job_end  # the number the job's end of the socket has
         os.write(spare.go, json.dumps(spec).encode())
         os.close(spare.go)
-        kinds = events.JOB_KINDS if spec.get("check_source") else events.JOB_KINDS - {"facts"}
+        kinds = events.JOB_KINDS if spec.get("probe_source") else events.JOB_KINDS - {"facts"}
         limit = int(spec.get("output_limit", 2_000_000))
         channel = ChannelReader(max_bytes=limit * BYTES_PER_OUTPUT_BYTE, kinds=kinds)
         self.job = Job(
             msg["id"], spec, spare.keeper, time.monotonic(), spare.pipes, folder, channel
         )
+        challenge = msg.get("challenge")
+        self.job.challenge = challenge if isinstance(challenge, int) else None
+        self.job.challenge_fd = spare.asks
+        self.sel.register(spare.asks, selectors.EVENT_READ, "challenge")
         for fd, name in spare.pipes.items():
             self.sel.register(fd, selectors.EVENT_READ, name)
             if name in ("stdout", "stderr"):
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def answer_challenge(self, fd: int) -> None:
+        """Give the job its challenge seed on its first request, then take its evidence.
+
+        The evidence is one frame (an 8-byte length, then the bytes), at most
+        MAX_EVIDENCE_BYTES: a larger length closes the socket before anything is kept.
+        Anything else (a second request, a request with no seed to give) closes it too.
+        """
+        job = self.job
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if job is None or job.challenge_fd != fd or not chunk:
+            self.close_challenge()
+            return
+        if not job.asked:
+            if job.challenge is None or chunk[:1] != b"?":
+                self.close_challenge()
+                return
+            job.asked = True
+            try:
+                os.write(fd, f"{job.challenge}\n".encode())
+            except OSError:
+                self.close_challenge()
+                return
+            chunk = chunk[1:]
+        job.incoming += chunk
+        if len(job.incoming) < HEADER_BYTES:
+            return
+        size = int.from_bytes(job.incoming[:HEADER_BYTES], "big")
+        if size > MAX_EVIDENCE_BYTES or len(job.incoming) > HEADER_BYTES + size:
+            self.close_challenge()  # too much, or more than it announced: nothing is kept
+            return
+        if len(job.incoming) == HEADER_BYTES + size:
+            job.evidence = bytes(job.incoming[HEADER_BYTES:])
+            self.close_challenge()
+
+    def close_challenge(self) -> None:
+        job = self.job
+        if job is None or job.challenge_fd is None:
+            return
+        self.sel.unregister(job.challenge_fd)
+        os.close(job.challenge_fd)
+        job.challenge_fd = None
+        job.challenge = None
+        job.incoming = bytearray()
 
     # -- reading a job's pipes --------------------------------------------------------------
     def close_pipe(self, fd: int) -> None:
@@ -414,6 +482,7 @@ class Worker:
         assert job is not None
         for fd in list(job.pipes):
             self.close_pipe(fd)
+        self.close_challenge()
         status = 0
         try:
             pid, status = os.waitpid(job.keeper, os.WNOHANG)
@@ -428,6 +497,9 @@ class Worker:
         failure = self.failure(job)
         if failure is not None:
             self.send_job(failure)
+        elif job.evidence is not None:
+            # Only from the worker, only for a job that ended well: the referee's input.
+            self.send_job(events.Evidence(data=base64.b64encode(job.evidence).decode()))
         self.send_job(
             events.Done(
                 status="error" if failure is not None else "ok",
@@ -461,6 +533,30 @@ class Worker:
         return None
 
 
+def start_referee(fds: str, torch: bool) -> None:
+    """Fork the referee (tutor.checks.referee) with torch warm, before any job exists.
+
+    Its two pipes lead to the tutor; the worker closes its copies at once, so no job,
+    forked later from the worker, can reach them.
+    """
+    if not fds:
+        return
+    requests, answers = (int(fd) for fd in fds.split(","))
+    if torch and os.fork() == 0:
+        try:
+            keeping.die_with_parent()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # the worker's pipes to the tutor are not the referee's
+                os.dup2(devnull, fd)
+            from tutor.checks.referee import serve
+
+            serve(requests, answers)
+        finally:
+            os._exit(0)
+    os.close(requests)
+    os.close(answers)
+
+
 def output(stream: str, text: str) -> events.Output:
     return events.Output(type="stdout" if stream == "stdout" else "stderr", text=text)
 
@@ -470,6 +566,7 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--level", default="limits")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--referee", default="", help="REQUESTS,ANSWERS: the referee's pipes")
     parser.add_argument("--hide", action="append", default=[])
     args = parser.parse_args()
     keeping.die_with_parent()
@@ -481,6 +578,7 @@ def main() -> None:
     except OSError:
         pass
     ready = preload(args.torch)
+    start_referee(args.referee, ready.torch is not None)
     import gc
 
     gc.collect()

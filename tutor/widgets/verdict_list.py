@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.checks.verdict import Part, Verdict, parts_passed
+from tutor.widgets.reference_diff import ReferenceDiffView
 
 
 class PartRow(Horizontal):
@@ -33,14 +35,17 @@ def summary(verdict: Verdict) -> str:
 
 
 class VerdictList(Vertical):
-    """The parts of the latest verdict, a summary, and a training comparison when there is one."""
+    """The parts of the latest verdict, a summary, the reference diff of a model exercise,
+    and a training comparison when there is one."""
 
     async def show(self, verdict: Verdict) -> None:
         """Replace what is shown with `verdict`, and scroll to its first failing part."""
         await self.remove_children()
         self.set_class(verdict.passed, "-passed")
-        rows: list[Static | Horizontal | Vertical] = [PartRow(p) for p in verdict.parts]
+        rows: list[Widget] = [PartRow(p) for p in verdict.parts]
         rows.append(Static(summary(verdict), classes="verdict-summary"))
+        if verdict.reference_diff is not None:
+            rows.append(ReferenceDiffView(verdict.reference_diff, id="reference-diff"))
         if "training" in (verdict.facts or {}):
             from tutor.widgets.comparison_chart import ComparisonChart  # plotext, when needed
 
