@@ -123,7 +123,7 @@ def test_no_reference_calls_no_diff_and_no_learner_model_is_all_gaps() -> None:
 def test_the_verdict_of_a_model_exercise_carries_the_diff_in_its_json() -> None:
     ex = find_exercise("5")
     mine = [*REFERENCE[:7], linear(6272)]
-    stream = [
+    stream: list[events.Event] = [
         events.Facts(data=facts(mine, error=True)),
         events.Done(status="ok", elapsed_s=0.1, device="cpu"),
     ]
