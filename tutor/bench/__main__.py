@@ -32,7 +32,12 @@ def main() -> int:
             continue
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
         section = importlib.import_module(module_name)
-        section_rows: list[Row] = section.run()
+        try:
+            section_rows: list[Row] = section.run()
+        except Exception as exc:  # one broken section must not hide the others' figures
+            print(f"{name}: could not be measured: {exc}", file=sys.stderr)
+            rows.append((name, "could not be measured", "-", str(exc)[:120]))
+            continue
         rows += [(name, *row) for row in section_rows]
     print(table(rows))
     return 0

@@ -83,7 +83,14 @@ def measure(argv: list[str], marker: str, avoid: str = "") -> Measure:
     try:
         while painted is None and time.perf_counter() - started < PAINT_TIMEOUT_S:
             if select.select([master], [], [], 0.05)[0]:
-                output += os.read(master, 65536)
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the program closed its terminal (it ended)
+                    chunk = b""
+                if not chunk:
+                    tail = " | ".join(line for line in screen_lines(output)[-8:] if line.strip())
+                    raise RuntimeError(f"{argv[-1]} ended before drawing {marker!r}: {tail}")
+                output += chunk
                 if any(
                     marker in line and (not avoid or avoid not in line)
                     for line in screen_lines(output)
