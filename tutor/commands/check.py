@@ -206,7 +206,7 @@ def check_exercise(args: argparse.Namespace) -> int:
     path = answer_path(args, ex)
     source = read_answer(path)
     from tutor.sandbox.client import SandboxError
-    from tutor.sandbox.worker import LEAN_ENV
+    from tutor.sandbox.jobenv import LEAN_ENV
 
     os.environ[LEAN_ENV] = "1"  # one check: the worker imports only what the job needs
 

@@ -191,7 +191,7 @@ def run_script(args: argparse.Namespace) -> int:
         memory_mb=int(args.memory or DEFAULT_MEMORY_MB),
         disk_mb=max(1, int(args.disk or DEFAULT_DISK_MB)),
     )
-    from tutor.sandbox.worker import LEAN_ENV
+    from tutor.sandbox.jobenv import LEAN_ENV
 
     os.environ[LEAN_ENV] = "1"  # one run: the worker imports only what the job needs
     return asyncio.run(stream(args, spec))

@@ -1,4 +1,4 @@
-"""The sandbox worker: imports torch once, then forks a fresh, contained child per job.
+"""The sandbox worker: imports torch once (see `warmup`), then forks a contained child per job.
 
 Protocol, JSON lines. In on stdin: ``{"op": "run", "id": N, "spec": {...}}``,
 ``{"op": "cancel", "id": N}``, ``{"op": "exit"}``. Out on stdout, as `tutor.events`: a
@@ -8,7 +8,8 @@ Each job is two processes (see `keeper`): a keeper in new namespaces, and the jo
 The worker reads the job's event channel through a bounded `ChannelReader`, enforces the
 wall-clock, memory, process-count and output limits (see `limits`), and decides the job's
 status alone, from how the keeper saw it end and the limits it enforced: nothing the job
-writes is taken as a status, and only the worker sends ``done``.
+writes is taken as a status, and only the worker sends ``done``. A checked job's evidence
+comes over its challenge socket (see `challenge`), never from its event channel.
 """
 
 from __future__ import annotations
@@ -28,70 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from tutor import events
-from tutor.checks.evidence import HEADER_BYTES, MAX_EVIDENCE_BYTES
 from tutor.events import ChannelError, Event
 from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
+from tutor.sandbox.challenge import Challenge
 from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
-from tutor.sandbox.jobenv import LEAN_ENV
+from tutor.sandbox.warmup import preload, start_referee
 
 WATCH_INTERVAL_S = 0.05
 DISK_INTERVAL_S = 0.25
-
-
-def preload(with_torch: bool) -> events.Ready:
-    """Import what learner scripts use, once, so each forked job starts warm.
-
-    A one-shot worker (LEAN_ENV set) imports only torch: its single job imports the rest
-    itself if it needs it, and pays for nothing it does not use."""
-    ready = events.Ready(level="", pid=os.getpid())
-    if not with_torch:
-        return ready
-    # Ask NVML, not the CUDA driver: initialising CUDA here would break it in forked jobs.
-    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
-    import torch as _torch
-    import torch.nn  # noqa: F401
-    import torch.nn.functional  # noqa: F401
-    import torch.utils.data  # noqa: F401
-
-    lean = os.environ.get(LEAN_ENV) == "1"
-    for name in (
-        ()
-        if lean
-        else (
-            "tutor.sandbox.trace",
-            "tutor.sandbox.explain",
-            "numpy",
-            "pandas",
-            "sklearn.model_selection",
-            "sklearn.metrics",
-            "plotext",
-        )
-    ):
-        try:
-            __import__(name)
-        except ImportError:
-            pass
-    import tutor.sandbox.job  # noqa: F401
-
-    # The first optimiser pulls in torch's lazy modules (about 1.7 s): pay that once here.
-    probe = _torch.nn.Linear(1, 1)
-    for make in () if lean else (_torch.optim.SGD, _torch.optim.Adam):
-        make(probe.parameters(), lr=0.1).step()
-    cuda, devices = False, 0
-    try:
-        cuda = bool(_torch.cuda.is_available())
-        devices = int(_torch.cuda.device_count()) if cuda else 0
-    except Exception:  # a broken driver is the same as none, for our purposes
-        cuda = False
-    return events.Ready(
-        level="", pid=os.getpid(), torch=_torch.__version__, cuda=cuda, cuda_devices=devices
-    )
-
-
-# A job forked ahead: keeper pid, its pipes, the `go` pipe, our end of the challenge socket
-# and the number of the job's end.
-Spare = tuple[int, dict[int, str], int, int, int]
 
 
 @dataclass
@@ -118,11 +64,7 @@ class Job:
     ended_at: float | None = None
     control: bytes = b""
     decoders: dict[str, Any] = field(default_factory=dict)
-    challenge: int | None = None  # the seed this job may ask for once, after its answer ran
-    challenge_fd: int | None = None
-    asked: bool = False  # the seed was given: what comes next on the socket is evidence
-    incoming: bytearray = field(default_factory=bytearray)
-    evidence: bytes | None = None
+    challenge: Challenge = field(default_factory=Challenge)  # the seed out, the evidence in
 
 
 class Worker:
@@ -242,9 +184,8 @@ class Worker:
         self.job = Job(
             msg["id"], spec, spare.keeper, time.monotonic(), spare.pipes, folder, channel
         )
-        challenge = msg.get("challenge")
-        self.job.challenge = challenge if isinstance(challenge, int) else None
-        self.job.challenge_fd = spare.asks
+        seed = msg.get("challenge")
+        self.job.challenge = Challenge(fd=spare.asks, seed=seed if isinstance(seed, int) else None)
         self.sel.register(spare.asks, selectors.EVENT_READ, "challenge")
         for fd, name in spare.pipes.items():
             self.sel.register(fd, selectors.EVENT_READ, name)
@@ -252,12 +193,7 @@ class Worker:
                 self.job.decoders[name] = codecs.getincrementaldecoder("utf-8")("replace")
 
     def answer_challenge(self, fd: int) -> None:
-        """Give the job its challenge seed on its first request, then take its evidence.
-
-        The evidence is one frame (an 8-byte length, then the bytes), at most
-        MAX_EVIDENCE_BYTES: a larger length closes the socket before anything is kept.
-        Anything else (a second request, a request with no seed to give) closes it too.
-        """
+        """Give the job its seed on its first request, then take its evidence (`challenge`)."""
         job = self.job
         try:
             chunk = os.read(fd, 1 << 20)
@@ -265,40 +201,16 @@ class Worker:
             return
         except OSError:
             chunk = b""
-        if job is None or job.challenge_fd != fd or not chunk:
-            self.close_challenge()
-            return
-        if not job.asked:
-            if job.challenge is None or chunk[:1] != b"?":
-                self.close_challenge()
-                return
-            job.asked = True
-            try:
-                os.write(fd, f"{job.challenge}\n".encode())
-            except OSError:
-                self.close_challenge()
-                return
-            chunk = chunk[1:]
-        job.incoming += chunk
-        if len(job.incoming) < HEADER_BYTES:
-            return
-        size = int.from_bytes(job.incoming[:HEADER_BYTES], "big")
-        if size > MAX_EVIDENCE_BYTES or len(job.incoming) > HEADER_BYTES + size:
-            self.close_challenge()  # too much, or more than it announced: nothing is kept
-            return
-        if len(job.incoming) == HEADER_BYTES + size:
-            job.evidence = bytes(job.incoming[HEADER_BYTES:])
+        if job is None or job.challenge.fd != fd or not chunk or job.challenge.take(chunk):
             self.close_challenge()
 
     def close_challenge(self) -> None:
         job = self.job
-        if job is None or job.challenge_fd is None:
+        if job is None or job.challenge.fd is None:
             return
-        self.sel.unregister(job.challenge_fd)
-        os.close(job.challenge_fd)
-        job.challenge_fd = None
-        job.challenge = None
-        job.incoming = bytearray()
+        self.sel.unregister(job.challenge.fd)
+        os.close(job.challenge.fd)
+        job.challenge.forget()
 
     # -- reading a job's pipes --------------------------------------------------------------
     def close_pipe(self, fd: int) -> None:
@@ -497,9 +409,10 @@ class Worker:
         failure = self.failure(job)
         if failure is not None:
             self.send_job(failure)
-        elif job.evidence is not None:
+        elif job.challenge.evidence is not None:
             # Only from the worker, only for a job that ended well: the referee's input.
-            self.send_job(events.Evidence(data=base64.b64encode(job.evidence).decode()))
+            evidence = base64.b64encode(job.challenge.evidence).decode()
+            self.send_job(events.Evidence(data=evidence))
         self.send_job(
             events.Done(
                 status="error" if failure is not None else "ok",
@@ -531,30 +444,6 @@ class Worker:
         if job.exit_code != 0:
             return job.explained or limits.ended_error(job.exit_code, None)
         return None
-
-
-def start_referee(fds: str, torch: bool) -> None:
-    """Fork the referee (tutor.checks.referee) with torch warm, before any job exists.
-
-    Its two pipes lead to the tutor; the worker closes its copies at once, so no job,
-    forked later from the worker, can reach them.
-    """
-    if not fds:
-        return
-    requests, answers = (int(fd) for fd in fds.split(","))
-    if torch and os.fork() == 0:
-        try:
-            keeping.die_with_parent()
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):  # the worker's pipes to the tutor are not the referee's
-                os.dup2(devnull, fd)
-            from tutor.checks.referee import serve
-
-            serve(requests, answers)
-        finally:
-            os._exit(0)
-    os.close(requests)
-    os.close(answers)
 
 
 def output(stream: str, text: str) -> events.Output:
