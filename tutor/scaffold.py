@@ -87,12 +87,6 @@ from tutor.checks.values import expect_int
 ANSWER = 1  # TODO (developer): compute the right value here, e.g. with tutor.shapes
 
 
-def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from tutor.checks.values import describe
-
-    return {{"answer": describe(ns, "answer")}}
-
-
 def judge(facts: dict[str, Any]) -> list[Part]:
     got, problem = expect_int(facts.get("answer", {{"kind": "missing"}}), "answer")
     if got is None:
@@ -101,6 +95,20 @@ def judge(facts: dict[str, Any]) -> list[Part]:
         return [Part("answer", True, f"answer = {{got}} is right.")]
     # TODO (developer): name each typical mistake in the learner's terms, with its fix.
     return [Part("answer", False, f"answer = {{got}} is not right: TODO say how to work it out.")]
+''',
+        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox: it reads
+the answer's values and holds no expected value (the judge in check.py stays outside).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    from tutor.checks.values import describe
+
+    return {{"answer": describe(ns, "answer")}}
 ''',
         "mistakes/answer--off-by-one.py": "answer = 2  # TODO (developer): a typical slip\n",
     }
@@ -137,6 +145,28 @@ from tutor.checks import Part
 INPUT = [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
 
 
+def judge(facts: dict[str, Any]) -> list[Part]:
+    want = [[2 * v for v in row] for row in INPUT]  # TODO (developer): the real answer
+    if facts.get("kind") == "missing":
+        return [Part("output", False, "define `double(x)`, a function of one tensor.")]
+    if facts.get("kind") != "tensor":
+        return [Part("output", False, f"`double` returns a {{facts.get('type')}}, not a tensor.")]
+    if facts["values"] != want:
+        return [Part("output", False, f"`double` gives {{facts['values']}}; expected {{want}}.")]
+    return [Part("output", True, "`double` returns twice each value, in the input's shape.")]
+''',
+        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox: it runs the
+learner's function on an input it makes up and sends back what came out (evidence); the
+judge in check.py, outside the learner's process, compares it with its own answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INPUT = [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
 def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     import torch
 
@@ -147,17 +177,6 @@ def probe(ns: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(out, torch.Tensor):
         return {{"kind": "not-a-tensor", "type": type(out).__name__}}
     return {{"kind": "tensor", "shape": list(out.shape), "values": out.tolist()}}
-
-
-def judge(facts: dict[str, Any]) -> list[Part]:
-    want = [[2 * v for v in row] for row in INPUT]  # TODO (developer): the real answer
-    if facts.get("kind") == "missing":
-        return [Part("output", False, "define `double(x)`, a function of one tensor.")]
-    if facts.get("kind") != "tensor":
-        return [Part("output", False, f"`double` returns a {{facts.get('type')}}, not a tensor.")]
-    if facts["values"] != want:
-        return [Part("output", False, f"`double` gives {{facts['values']}}; expected {{want}}.")]
-    return [Part("output", True, "`double` returns twice each value, in the input's shape.")]
 ''',
         "mistakes/output--unchanged.py": (
             "import torch\n\n\ndef double(x):\n    return x  # TODO (developer): a typical slip\n"

@@ -52,16 +52,16 @@ def fill_in(folder: Path) -> None:
     check = (folder / "check.py").read_text()
     check = check.replace(
         "ANSWER = 1  # TODO (developer): compute the right value here, e.g. with tutor.shapes",
-        "ANSWER = conv_out(28, kernel=3, stride=2, padding=1)",
+        "ANSWER = conv_out(27, kernel=5, stride=3, padding=1)",
     ).replace("from tutor.checks import Part\n", "from tutor.checks import Part\n"
               "from tutor.shapes import conv_out\n")  # fmt: skip
-    assert "conv_out(28" in check and "import conv_out" in check
+    assert "conv_out(27" in check and "import conv_out" in check
     (folder / "check.py").write_text(check)
     (folder / "solution.py").write_text(
-        "# floor((28 - 3 + 2*1) / 2) + 1 = 13 + 1 = 14\nanswer = 14\n"
+        "# floor((27 - 5 + 2*1) / 3) + 1 = 8 + 1 = 9\nanswer = 9\n"
     )
     (folder / "mistakes" / "answer--off-by-one.py").unlink()
-    (folder / "mistakes" / "answer--rounded-up.py").write_text("answer = 15\n")
+    (folder / "mistakes" / "answer--rounded-up.py").write_text("answer = 10\n")
 
 
 @pytest.mark.slow
