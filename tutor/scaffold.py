@@ -96,8 +96,8 @@ def judge(facts: dict[str, Any]) -> list[Part]:
     # TODO (developer): name each typical mistake in the learner's terms, with its fix.
     return [Part("answer", False, f"answer = {{got}} is not right: TODO say how to work it out.")]
 ''',
-        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox: it reads
-the answer's values and holds no expected value (the judge in check.py stays outside).
+        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox:
+it reads the answer's values and holds no expected value (the judge in check.py stays outside).
 """
 
 from __future__ import annotations
@@ -155,8 +155,8 @@ def judge(facts: dict[str, Any]) -> list[Part]:
         return [Part("output", False, f"`double` gives {{facts['values']}}; expected {{want}}.")]
     return [Part("output", True, "`double` returns twice each value, in the input's shape.")]
 ''',
-        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox: it runs the
-learner's function on an input it makes up and sends back what came out (evidence); the
+        "probe.py": f'''"""Probe for exercise {ex.number}, run beside the answer in the sandbox:
+it runs the learner's function on an input it makes up and sends back what came out (evidence); the
 judge in check.py, outside the learner's process, compares it with its own answer.
 """
 
