@@ -57,9 +57,7 @@ def fill_in(folder: Path) -> None:
               "from tutor.shapes import conv_out\n")  # fmt: skip
     assert "conv_out(27" in check and "import conv_out" in check
     (folder / "check.py").write_text(check)
-    (folder / "solution.py").write_text(
-        "# floor((27 - 5 + 2*1) / 3) + 1 = 8 + 1 = 9\nanswer = 9\n"
-    )
+    (folder / "solution.py").write_text("# floor((27 - 5 + 2*1) / 3) + 1 = 8 + 1 = 9\nanswer = 9\n")
     (folder / "mistakes" / "answer--off-by-one.py").unlink()
     (folder / "mistakes" / "answer--rounded-up.py").write_text("answer = 10\n")
 
