@@ -347,3 +347,40 @@ def test_the_exercises_folder_is_empty_inside_the_sandbox(
     seen = next(line for line in done.stdout.splitlines() if line.startswith("seen:"))
     assert seen in ("seen: []", "seen: no folder"), done.stdout
     assert find_exercise("5").folder.joinpath("solution.py").is_file()  # still there outside
+
+
+CHALLENGE_GARBAGE = """\
+import os
+
+import torch
+import torch.nn as nn
+
+try:  # a huge length on the tutor's challenge socket, before the probe asks its seed
+    os.write(4, (2**40).to_bytes(8, "little") + b"x" * 100)
+except OSError:
+    pass
+
+
+class SimpleCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(x, 1))
+"""
+
+
+def test_writing_to_the_challenge_socket_is_the_answers_doing(
+    tmp_path: Path, learner_home: Path
+) -> None:
+    """The check stops, and the verdict says the answer used the tutor's socket: it does not
+    send the learner to report a checker bug."""
+    path = tmp_path / "answer.py"
+    path.write_text(CHALLENGE_GARBAGE, encoding="utf-8")
+    done = cli("check", "5", str(path), "--json", home=learner_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdict = json.loads(done.stdout)
+    failing = {p["id"]: p["message"] for p in verdict["parts"] if not p["passed"]}
+    assert "runs" in failing and "checker" not in failing, verdict
+    assert "challenge socket" in failing["runs"], failing

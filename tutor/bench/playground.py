@@ -56,8 +56,7 @@ async def _inject(screen: PlaygroundScreen) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _measure() -> tuple[list[float], list[float], float]:
-    home = Path(tempfile.mkdtemp(prefix="cnn-tutor-bench-"))
+async def _measure(home: Path) -> tuple[list[float], list[float], float]:
     app = TutorApp(home)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = PlaygroundScreen(
@@ -99,7 +98,8 @@ async def _measure() -> tuple[list[float], list[float], float]:
 
 
 def run() -> list[tuple[str, str, str]]:
-    idle, busy, rate = asyncio.run(_measure())
+    with tempfile.TemporaryDirectory(prefix="cnn-tutor-bench-") as tmp:
+        idle, busy, rate = asyncio.run(_measure(Path(tmp)))
     idle_ms, busy_ms = statistics.median(idle), statistics.median(busy)
     verdict = "ok" if busy_ms < TARGET_MS else "too slow"
     return [

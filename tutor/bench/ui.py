@@ -14,6 +14,7 @@ import json
 import os
 import re
 import select
+import shutil
 import statistics
 import struct
 import subprocess
@@ -144,8 +145,11 @@ def run() -> list[tuple[str, str, str]]:
     for _ in range(RUNS):
         home = _tutor_home(lesson.key)
         argv = [sys.executable, "-m", "tutor", "--home", str(home)]
-        # The header repeats the title; the lesson itself is drawn on a line without it.
-        tutor.append(measure(argv, lesson.title, avoid="cnn-tutor"))
+        try:
+            # The header repeats the title; the lesson itself is drawn on a line without it.
+            tutor.append(measure(argv, lesson.title, avoid="cnn-tutor"))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
         bare.append(measure([sys.executable, "-c", HELLO_APP], HELLO_MARKER))
 
     def median(runs: list[Measure], field: str) -> float:

@@ -274,7 +274,19 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
             facts = checker["probe"](namespace, params)
             emit(events.Facts(data=facts))
     except BaseException as exc:  # noqa: BLE001 - everything the learner raises is reported
-        if phase == "setup" or phase == "probe":
+        if phase == "probe" and isinstance(challenge_fd, int) and _challenge_broken(exc):
+            # The worker's end of the challenge socket is the tutor's own: when it fails
+            # with the socket in place, the answer asked for the seed or wrote to it first.
+            emit(
+                events.error(
+                    "sandbox",
+                    f"{events.CHANNEL_VIOLATION}: the challenge socket ({exc})",
+                    "Your code used the socket the tutor keeps for its own check, so the "
+                    "check could not go on. Leave descriptors you did not open alone.",
+                    phase=phase,
+                )
+            )
+        elif phase == "setup" or phase == "probe":
             emit(
                 events.error(
                     "sandbox",
@@ -299,3 +311,10 @@ def run_job(spec: dict[str, Any], event_fd: int, *, torch: bool) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
     return status
+
+
+def _challenge_broken(exc: BaseException) -> bool:
+    """Whether `exc` is the probe's challenge exchange failing (not a bug in the probe)."""
+    from tutor.checks.evidence import NoChallenge
+
+    return isinstance(exc, NoChallenge)
