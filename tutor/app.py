@@ -86,7 +86,15 @@ class TutorApp(App[None]):
         # After the start-up batch, so the first frame of that screen is drawn at once.
         self.call_later(self.go, self.progress.last_screen)
         if self.prewarm:  # torch starts loading in a worker once the first frame is up
-            self.call_after_refresh(self.sandboxes.prewarm)
+            self.call_after_refresh(self.sandboxes.prewarm, self._first_warm())
+
+    def _first_warm(self) -> tuple[str, ...]:
+        """What the first sandbox imports while idle: an exercise's needs when the tutor
+        opens on one, else everything (the playground may come next)."""
+        from tutor.sandbox.warmup import ALL_WARM
+
+        item = self.places.get(self.progress.last_screen)
+        return item.warm if isinstance(item, Exercise) else ALL_WARM
 
     async def on_unmount(self) -> None:
         await self.sandboxes.close()

@@ -74,6 +74,9 @@ class Exercise:
     folder: Path
     limits: dict[str, float] = field(default_factory=dict)
     fields: tuple[dict[str, str], ...] = field(default=())
+    # What its checks use beyond torch, for the warm worker to import ahead of time
+    # (groups of tutor.sandbox.warmup.WARM_GROUPS: "train", "data").
+    warm: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -151,6 +154,7 @@ def parse_exercise(folder: Path) -> Exercise:
         folder=folder,
         limits=dict(meta.get("limits", {})),
         fields=tuple(meta.get("fields", ())),
+        warm=tuple(str(g) for g in meta.get("warm", ())),
     )
 
 

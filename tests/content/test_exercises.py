@@ -21,6 +21,7 @@ from tutor.checks.runner import check_answer
 from tutor.course import Exercise, load_exercises, load_lessons, syntax_error
 from tutor.events import Facts
 from tutor.sandbox.client import JobSpec, Sandbox
+from tutor.sandbox.warmup import WARM_GROUPS
 
 FOLDER_FILES = {
     "exercise.toml",
@@ -108,6 +109,8 @@ def test_the_exercises_parse_numbered_in_order() -> None:
         assert ex.lesson in lessons, f"{ex.folder.name}: lesson {ex.lesson} does not exist"
         assert ex.folder.name == f"{ex.number:02d}-{ex.slug}"
         assert ex.limits.get("timeout_s", 0) > 0 and ex.limits.get("memory_mb", 0) >= 512
+        unknown = set(ex.warm) - set(WARM_GROUPS)
+        assert not unknown, f"{ex.folder.name}: warm names unknown groups {sorted(unknown)}"
 
 
 def left_to_fill(starter: str) -> list[str]:

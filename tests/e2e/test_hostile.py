@@ -26,9 +26,10 @@ import pytest_asyncio
 
 from tests.e2e.levels import require
 from tutor.events import to_json
-from tutor.sandbox.client import LOCK_NAME, ROOT_PREFIX, JobSpec, Sandbox, remove_stale_roots
+from tutor.sandbox.client import JobSpec, Sandbox
 from tutor.sandbox.isolation import LEVEL_ENV
 from tutor.sandbox.jobenv import PASSED_THROUGH
+from tutor.sandbox.roots import LOCK_NAME, ROOT_PREFIX, remove_stale_roots
 
 ASYNC = pytest.mark.asyncio(loop_scope="module")
 

@@ -6,8 +6,10 @@ that the tutor survived it. Real processes, real torch, real bubblewrap where in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -286,8 +288,6 @@ async def test_degraded_isolation_still_runs_and_limits(level: str) -> None:
 
 
 async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
-    import asyncio
-
     seen: list[dict[str, Any]] = []
 
     async def consume() -> None:
@@ -303,3 +303,42 @@ async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
     await asyncio.wait_for(task, 10)
     assert the_error(seen)["kind"] == "cancelled"
     assert settled_leftovers(box) == []
+
+
+LOADED = "import sys\nprint(sorted(m for m in {NAMES} if m in sys.modules))\n"
+
+
+async def test_warm_groups_are_imported_while_idle_and_jobs_never_wait_for_all() -> None:
+    """A worker says it is ready once torch is in; what a screen asked for beyond it
+    ("train", "data") comes while no job runs, and later jobs start with it loaded. A job
+    sent at once runs without it, and what it imports itself works."""
+    names = {"torch._dynamo", "sklearn.model_selection", "pandas"}
+    probe = LOADED.replace("{NAMES}", repr(names))
+    async with Sandbox(torch=True, warm=("train", "data")) as sandbox:
+        first = await run(
+            sandbox,
+            "from sklearn.model_selection import train_test_split\n"
+            "print(len(train_test_split(list(range(10)))[0]))\n",
+        )
+        assert output(first) == "7\n"
+        deadline = time.monotonic() + 60
+        while True:
+            loaded = output(await run(sandbox, probe, trace=False))
+            if loaded == f"{sorted(names)}\n" or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        assert loaded == f"{sorted(names)}\n", "the idle worker never imported its groups"
+
+
+async def test_a_worker_asked_for_nothing_imports_nothing_more() -> None:
+    names = {"torch._dynamo", "sklearn.model_selection", "pandas"}
+    probe = LOADED.replace("{NAMES}", repr(names))
+    async with Sandbox(torch=True) as sandbox:
+        await asyncio.sleep(4)  # longer than the whole warm-up takes when asked for
+        assert output(await run(sandbox, probe, trace=False)) == "[]\n"
+        await sandbox.want(("data",))  # a screen that needs more asks for it
+        deadline = time.monotonic() + 60
+        while "pandas" not in (seen := output(await run(sandbox, probe, trace=False))):
+            assert time.monotonic() < deadline, seen
+            await asyncio.sleep(0.5)
+        assert "torch._dynamo" not in seen

@@ -17,9 +17,9 @@ from tutor.__main__ import build_parser
 from tutor.commands.check import job_limits
 from tutor.course import syntax_error, unreadable
 from tutor.sandbox import seccomp
-from tutor.sandbox.client import LOCK_NAME, ROOT_PREFIX, remove_stale_roots
 from tutor.sandbox.job import explain_error
 from tutor.sandbox.jobenv import job_environment, worker_environment
+from tutor.sandbox.roots import LOCK_NAME, ROOT_PREFIX, remove_stale_roots
 from tutor.terminal import plain, use_colour, visible
 
 

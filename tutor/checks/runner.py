@@ -29,7 +29,7 @@ def sandbox_for(ex: Exercise) -> Sandbox:
     """A sandbox suited to `ex`: numeric exercises get a worker that never imports torch."""
     from tutor.sandbox.client import Sandbox
 
-    return Sandbox(torch=ex.kind != "numeric")
+    return Sandbox(torch=ex.kind != "numeric", warm=ex.warm)
 
 
 def answer_filename(path: Path | str | None) -> str:

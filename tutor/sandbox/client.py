@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,17 +27,13 @@ from tutor.errors import UsageError
 from tutor.events import ChannelError, Event
 from tutor.sandbox.isolation import NOTES, wanted_levels, worker_launch
 from tutor.sandbox.jobenv import DEFAULT_DISK_MB, worker_environment
+from tutor.sandbox.roots import LOCK_NAME, ROOT_PREFIX, default_hidden, remove_stale_roots
 
 READY_TIMEOUT_S = 60.0
 REFEREE_TIMEOUT_S = 60.0
 WORKER_LINE_LIMIT = 32 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_MEMORY_MB = 4096
-ROOT_PREFIX = "cnn-tutor-sandbox-"
-LOCK_NAME = "alive.lock"
-# A root folder with no lock yet is another tutor starting up, unless it is this old.
-# (Tutors from before the lock made none: theirs are left a day.)
-UNLOCKED_GRACE_S = 24 * 3600.0
 
 
 class SandboxError(RuntimeError):
@@ -67,9 +62,16 @@ class Sandbox:
     """A warm worker that runs jobs one at a time, each in a fresh contained process."""
 
     def __init__(
-        self, *, torch: bool = True, isolation: str | None = None, hide: list[str] | None = None
+        self,
+        *,
+        torch: bool = True,
+        isolation: str | None = None,
+        hide: list[str] | None = None,
+        warm: tuple[str, ...] = (),
     ) -> None:
         self.torch = torch
+        # What the worker imports while idle, beyond torch (see warmup.WARM_GROUPS).
+        self.warm = warm
         self._requested = isolation
         self._hide = hide
         self._proc: asyncio.subprocess.Process | None = None
@@ -165,6 +167,8 @@ class Sandbox:
             # environment or memory, even as the same user.
             _libc_prctl(PR_SET_DUMPABLE, 0)
         argv = list(launch.argv)
+        if self.warm:
+            argv += ["--warm", ",".join(self.warm)]
         passed: tuple[int, ...] = ()
         if self.torch:
             # The referee's pipes: the worker hands them to the referee it forks and keeps
@@ -227,6 +231,19 @@ class Sandbox:
                 await self._events.put(events.decode_job(line))
             except ChannelError:
                 continue  # not a line of ours: the worker's own output is all checked events
+
+    async def want(self, warm: tuple[str, ...]) -> None:
+        """Ask the worker to have `warm`'s modules imported while it is idle (replacing the
+        groups asked for before); what it imported already stays."""
+        self.warm = warm
+        if self._proc is None or self._proc.returncode is not None:
+            return  # the next start passes them
+        line = json.dumps({"op": "warm", "groups": list(warm)}) + "\n"
+        try:
+            self._proc.stdin.write(line.encode())  # type: ignore[union-attr]
+            await self._proc.stdin.drain()  # type: ignore[union-attr]
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the worker is gone: the next run says so
 
     async def close(self) -> None:
         """Stop the worker and every job with it, and remove the job folders."""
@@ -428,59 +445,6 @@ def _libc_prctl(option: int, value: int) -> None:
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-
-
-def remove_stale_roots(folder: str | None = None) -> list[Path]:
-    """Remove the root folders of sandboxes whose tutor is gone (killed, crashed).
-
-    A live tutor or worker holds its root's lock; a folder whose lock can be taken is
-    stale. Only this user's folders are touched. Returns what was removed.
-    """
-    removed: list[Path] = []
-    base = Path(folder or tempfile.gettempdir())
-    try:
-        candidates = list(base.glob(ROOT_PREFIX + "*"))
-    except OSError:
-        return removed
-    for root in candidates:
-        try:
-            st = root.lstat()
-            if not root.is_dir() or root.is_symlink() or st.st_uid != os.getuid():
-                continue
-            lock_path = root / LOCK_NAME
-            if not lock_path.exists():
-                if time.time() - st.st_mtime < UNLOCKED_GRACE_S:
-                    continue  # another tutor is making it right now
-                shutil.rmtree(root, ignore_errors=True)
-                removed.append(root)
-                continue
-            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # alive
-            shutil.rmtree(root, ignore_errors=True)
-            removed.append(root)
-        finally:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-    return removed
-
-
-def default_hidden() -> list[str]:
-    """Folders a job must not see: the user's home, the learner's tutor folder, and the
-    exercises (their judges, referees and solutions), in the checkout or the package."""
-    from tutor.paths import exercises_dir, learner_home
-
-    hidden = [os.path.expanduser("~"), str(exercises_dir())]
-    try:
-        hidden.append(str(learner_home()))
-    except Exception:
-        pass
-    return hidden
 
 
 def run_job(spec: JobSpec, *, torch: bool = True, isolation: str | None = None) -> list[Event]:

@@ -8,6 +8,7 @@ is what the worker decides a job's status by.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -89,17 +90,22 @@ def limit_processes(max_procs: int) -> None:
         pass
 
 
-def namespaces_work() -> bool:
-    """Try once, in a throwaway child, whether this kernel lets us make namespaces."""
+def try_namespaces() -> int:
+    """Start a throwaway child that tries whether this kernel lets us make namespaces.
+
+    The answer is `passed(pid)`. The worker starts its tries before it imports torch,
+    so they run beside that import and fork a small process."""
     pid = os.fork()
     if pid == 0:
-        os._exit(0 if enter_namespaces() else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+        try:
+            os._exit(0 if enter_namespaces() else 1)
+        except BaseException:
+            os._exit(1)
+    return pid
 
 
-def space_works(root: Path, hide: list[str], keep: list[str], level: str) -> bool:
-    """Try once, in a throwaway child, whether each job can have its private mounts."""
+def try_space(root: Path, hide: list[str], keep: list[str], level: str) -> int:
+    """Start a throwaway child that tries whether each job can have its private mounts."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -108,8 +114,18 @@ def space_works(root: Path, hide: list[str], keep: list[str], level: str) -> boo
             os._exit(0 if jobenv.make_job_space(str(root), hide, keep) else 1)
         except BaseException:
             os._exit(1)
+    return pid
+
+
+def passed(pid: int) -> bool:
+    """Whether the try in child `pid` succeeded (waits for it)."""
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == 0
+
+
+def namespaces_work() -> bool:
+    """Try once, in a throwaway child, whether this kernel lets us make namespaces."""
+    return passed(try_namespaces())
 
 
 def watch_space(inner: int, ctl_w: int, started: int) -> None:
@@ -186,6 +202,16 @@ def fork_keeper(
         os.set_blocking(fd, False)
     pipes = {out_r: "stdout", err_r: "stderr", ev_r: "events", ctl_r: "control"}
     return Spare(keeper, pipes, go_w, asks, job_end)
+
+
+def release(spare: Spare) -> int:
+    """Let go of a spare whose job never started; its keeper's pid, to reap."""
+    os.close(spare.go)  # the job waiting for its spec reads none, and exits
+    for fd in (*spare.pipes, spare.asks):
+        os.close(fd)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(spare.keeper, signal.SIGKILL)
+    return spare.keeper
 
 
 def keep(

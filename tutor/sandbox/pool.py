@@ -24,11 +24,14 @@ class WarmSandboxes:
         self._starting: asyncio.Task[Sandbox] | None = None
         self._closed = False
 
-    def prewarm(self) -> None:
-        """Start a spare in the background (call from the running event loop)."""
+    def prewarm(self, warm: tuple[str, ...] = ()) -> None:
+        """Start a spare in the background (call from the running event loop), to import
+        `warm`'s groups while idle (see Sandbox.want)."""
         if self._closed or self._spare is not None or self._starting is not None:
             return
-        self._starting = asyncio.get_running_loop().create_task(self._start(self._make()))
+        box = self._make()
+        box.warm = warm
+        self._starting = asyncio.get_running_loop().create_task(self._start(box))
 
     @staticmethod
     async def _start(box: Sandbox) -> Sandbox:

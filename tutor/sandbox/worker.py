@@ -1,8 +1,9 @@
 """The sandbox worker: imports torch once (see `warmup`), then forks a contained child per job.
 
 Protocol, JSON lines. In on stdin: ``{"op": "run", "id": N, "spec": {...}}``,
-``{"op": "cancel", "id": N}``, ``{"op": "exit"}``. Out on stdout, as `tutor.events`: a
-``ready`` event once, then every job event tagged with ``"job": N``, ending with ``done``.
+``{"op": "cancel", "id": N}``, ``{"op": "warm", "groups": [...]}``, ``{"op": "exit"}``.
+Out on stdout, as `tutor.events`: a ``ready`` event once, then every job event tagged
+with ``"job": N``, ending with ``done``.
 
 Each job is two processes (see `keeper`): a keeper in new namespaces, and the job itself.
 The worker reads the job's event channel through a bounded `ChannelReader`, enforces the
@@ -34,7 +35,8 @@ from tutor.sandbox import jobenv, limits
 from tutor.sandbox import keeper as keeping
 from tutor.sandbox.challenge import Challenge
 from tutor.sandbox.channel import BYTES_PER_OUTPUT_BYTE, ChannelReader
-from tutor.sandbox.warmup import preload, start_referee
+from tutor.sandbox.jobenv import LEAN_ENV
+from tutor.sandbox.warmup import Warming, start_up
 
 WATCH_INTERVAL_S = 0.05
 DISK_INTERVAL_S = 0.25
@@ -91,6 +93,7 @@ class Worker:
         self.running = True
         self.spare: keeping.Spare | None = None
         self.zombies: list[int] = []
+        self.warming = Warming(lean=ready.torch is None or os.environ.get(LEAN_ENV) == "1")
 
     # -- output to the parent -------------------------------------------------------
     def send(self, event: Event, **tag: Any) -> None:
@@ -107,8 +110,12 @@ class Worker:
         self.sel.register(0, selectors.EVENT_READ, "stdin")
         self.send(self.ready)
         while self.running or self.job:
+            idle = self.running and not self.job and not self.queue
             timeout = WATCH_INTERVAL_S if self.job or self.zombies else None
-            for key, _ in self.sel.select(timeout):
+            if idle and self.spare is not None and self.warming:
+                timeout = 0  # only look: the next warm-up step waits for nothing else
+            ready = self.sel.select(timeout)
+            for key, _ in ready:
                 if key.data == "stdin":
                     self.read_stdin()
                 elif key.data == "challenge":
@@ -121,7 +128,15 @@ class Worker:
                 self.start(self.queue.pop(0))
             elif not self.job and self.spare is None and self.running:
                 self.spare = self.fork_spare()
+            elif idle and not ready and self.warming:
+                self.warm_next()
             self.reap()
+
+    def warm_next(self) -> None:
+        """One warm-up step (see warmup.Warming); after the last, a spare that has it all."""
+        if self.warming.step() and self.spare is not None:
+            self.zombies.append(keeping.release(self.spare))  # the loop forks a new one
+            self.spare = None
 
     def read_stdin(self) -> None:
         try:
@@ -148,6 +163,8 @@ class Worker:
             if self.job and self.job.id == msg.get("id"):
                 self.stop("cancelled")
             self.queue = [m for m in self.queue if m.get("id") != msg.get("id")]
+        elif op == "warm":
+            self.warming.want([str(g) for g in msg.get("groups") or []])
         elif op == "exit":
             self.running = False
             if self.job:
@@ -457,6 +474,7 @@ def main() -> None:
     parser.add_argument("--torch", action="store_true")
     parser.add_argument("--referee", default="", help="REQUESTS,ANSWERS: the referee's pipes")
     parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--warm", default="", help="GROUP,...: see warmup.WARM_GROUPS")
     args = parser.parse_args()
     keeping.die_with_parent()
     if os.getppid() == 1 and args.level != "bubblewrap":
@@ -466,30 +484,15 @@ def main() -> None:
         os.nice(-5)  # where allowed: the watcher should win the CPU from a runaway job
     except OSError:
         pass
-    ready = preload(args.torch)
-    start_referee(args.referee, ready.torch is not None)
-    import gc
-
-    gc.collect()
-    gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies
-    namespaces = args.level != "limits" and keeping.namespaces_work()
-    level = args.level if namespaces or args.level == "bubblewrap" else "limits"
-    space: tuple[list[str], list[str]] | None = None
-    if namespaces:
-        from tutor.sandbox.isolation import python_paths
-
-        keep = python_paths()
-        if keeping.space_works(Path(args.root), args.hide, keep, args.level):
-            space = (args.hide, keep)
-    ready = events.Ready(
-        level=level,
-        pid=ready.pid,
-        torch=ready.torch,
-        cuda=ready.cuda,
-        cuda_devices=ready.cuda_devices,
-        private_mounts=space is not None,
-    )
-    Worker(Path(args.root), level, namespaces, ready, space).serve()
+    root = Path(args.root)
+    ready, namespaces, space = start_up(root, args.level, args.torch, args.hide, args.referee)
+    worker = Worker(root, ready.level, namespaces, ready, space)
+    worker.warming.want([g for g in args.warm.split(",") if g])
+    worker.serve()
+    # Leave without the interpreter's teardown of torch (a third of a second): every job
+    # has ended and every event is flushed; the spare keeper and the referee die with us.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

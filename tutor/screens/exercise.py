@@ -139,6 +139,7 @@ class ExerciseScreen(Screen[None]):
         """Take a warm sandbox (or start one) while the learner reads and types."""
         box = await self.sandboxes.take(lambda: sandbox_for(self.exercise))
         self.box = box
+        await box.want(self.exercise.warm)  # what its checks need, and nothing else
         await box.start()
         return box
 

@@ -19,6 +19,7 @@ from tutor.errors import UsageError
 from tutor.playground_harness import DEFAULT_EXAMPLE, prepare_data
 from tutor.sandbox.client import JobSpec, Sandbox
 from tutor.sandbox.pool import WarmSandboxes
+from tutor.sandbox.warmup import ALL_WARM
 from tutor.screens.confirm import ConfirmScreen
 from tutor.trained_model import playground_dir, save_snapshot
 from tutor.widgets.code_pane import CodePane
@@ -133,6 +134,7 @@ class PlaygroundScreen(Screen[None]):
         async with self._starting:
             if self.sandbox is None:
                 self.sandbox = await self.sandboxes.take()
+                await self.sandbox.want(ALL_WARM)  # a script may use any of it
             await self.sandbox.start()
             self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
             count = self.sandbox.info.cuda_devices
