@@ -308,26 +308,51 @@ async def test_cancel_stops_a_running_job_at_once(box: Sandbox) -> None:
 LOADED = "import sys\nprint(sorted(m for m in {NAMES} if m in sys.modules))\n"
 
 
+def worker_children(box: Sandbox) -> set[int]:
+    """The worker's own children: its referee and the spare keeper it forked ahead."""
+    assert box._proc is not None
+    pids = [box._proc.pid]
+    while pids:
+        pid = pids.pop()
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        if b"tutor.sandbox.worker" in cmd and not cmd.startswith(b"bwrap"):
+            return set(map(int, kids))
+        pids += map(int, kids)
+    return set()
+
+
+async def warmed_up(sandbox: Sandbox) -> None:
+    """Wait, sending no job, until the worker has let its first spare go: its warm-up is
+    done."""
+    deadline = time.monotonic() + 90
+    while len(first := worker_children(sandbox)) < 2:  # the referee and the spare
+        assert time.monotonic() < deadline, "the worker forked no spare while idle"
+        await asyncio.sleep(0.05)
+    while worker_children(sandbox) >= first:
+        assert time.monotonic() < deadline, "the idle worker never finished its warm-up"
+        await asyncio.sleep(0.1)
+
+
 async def test_warm_groups_are_imported_while_idle_and_jobs_never_wait_for_all() -> None:
     """A worker says it is ready once torch is in; what a screen asked for beyond it
-    ("train", "data") comes while no job runs, and later jobs start with it loaded. A job
-    sent at once runs without it, and what it imports itself works."""
+    ("train", "data") comes while no job runs. Once it is in, the worker forks a new
+    spare (its first one is let go), and the next job starts with it all loaded."""
     names = {"torch._dynamo", "sklearn.model_selection", "pandas"}
     probe = LOADED.replace("{NAMES}", repr(names))
     async with Sandbox(torch=True, warm=("train", "data")) as sandbox:
-        first = await run(
-            sandbox,
-            "from sklearn.model_selection import train_test_split\n"
-            "print(len(train_test_split(list(range(10)))[0]))\n",
-        )
+        await warmed_up(sandbox)
+        assert output(await run(sandbox, probe, trace=False)) == f"{sorted(names)}\n"
+
+
+async def test_a_job_sent_during_the_warm_up_runs_and_imports_what_it_needs() -> None:
+    async with Sandbox(torch=True, warm=("train", "data")) as sandbox:
+        split = "from sklearn.model_selection import train_test_split\n"
+        first = await run(sandbox, split + "print(len(train_test_split(list(range(10)))[0]))\n")
         assert output(first) == "7\n"
-        deadline = time.monotonic() + 60
-        while True:
-            loaded = output(await run(sandbox, probe, trace=False))
-            if loaded == f"{sorted(names)}\n" or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        assert loaded == f"{sorted(names)}\n", "the idle worker never imported its groups"
 
 
 async def test_a_worker_asked_for_nothing_imports_nothing_more() -> None:
@@ -342,3 +367,33 @@ async def test_a_worker_asked_for_nothing_imports_nothing_more() -> None:
             assert time.monotonic() < deadline, seen
             await asyncio.sleep(0.5)
         assert "torch._dynamo" not in seen
+
+
+SEEDED_TRAINING = """\
+import torch, torch.nn as nn
+torch.manual_seed(0)
+model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x, y = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
+for step in range(5):
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    print(step, round(loss.item(), 6))
+"""
+
+
+async def test_a_warmed_worker_gives_the_same_output_as_a_cold_one() -> None:
+    """The warm-up changes when modules are imported, never what a script sees: the same
+    seeded training prints the same losses and traces the same shapes."""
+    seen = []
+    for warm in ((), ("train", "data")):
+        async with Sandbox(torch=True, warm=warm) as sandbox:
+            if warm:
+                await warmed_up(sandbox)
+            found = await run(sandbox, SEEDED_TRAINING)
+            shapes = [e for e in found if e["type"] == "shape"]
+            seen.append((output(found), shapes, found[-1]["status"]))
+    assert seen[0] == seen[1]
+    assert seen[0][0].count("\n") == 5 and len(seen[0][1]) == 5

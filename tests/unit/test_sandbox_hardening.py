@@ -38,6 +38,16 @@ def test_the_filter_first_checks_the_architecture(machine: str) -> None:
     assert code[-1] == target and len(code) < 255
 
 
+@pytest.mark.parametrize("allow_memfd", [False, True])
+def test_the_filter_built_ahead_is_byte_for_byte_a_fresh_one(allow_memfd: bool) -> None:
+    """The worker builds both filters once (seccomp.prepare) and each job installs a
+    kept copy: it must be exactly what building it anew gives."""
+    seccomp.prepare()
+    kept = seccomp.program(allow_memfd=allow_memfd)
+    assert kept == seccomp.program.__wrapped__(allow_memfd=allow_memfd)
+    assert kept != seccomp.program.__wrapped__(allow_memfd=not allow_memfd)
+
+
 def test_each_architecture_has_every_refused_call() -> None:
     for arch in seccomp.ARCHES.values():
         assert set(seccomp._DENY) | {"socket", "socketpair", "clone"} <= set(arch.calls)

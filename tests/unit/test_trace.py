@@ -540,3 +540,15 @@ def test_layer_names_are_cut_after_padding_and_stride() -> None:
     assert short_layer(pool) == "MaxPool2d(k=3, s=2, p=1)"
     norm = "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
     assert short_layer(norm) == "BatchNorm2d(64, eps=1e-05, momentum=0.1…"  # cut, and said
+
+
+def test_priming_a_spare_changes_no_method() -> None:
+    """prime() sets each method install() replaces to itself, in a spare job before its
+    spec comes: every class keeps the very same functions."""
+    from tutor.sandbox import trace
+
+    before = [(owner, name, owner.__dict__.get(name)) for owner, name in trace._PATCHED]
+    assert sum(method is not None for _, _, method in before) >= 4
+    trace.prime()
+    # The very same function where the class has its own; still none where it inherits.
+    assert all(o.__dict__.get(n) is m for o, n, m in before)

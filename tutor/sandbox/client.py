@@ -343,6 +343,8 @@ class Sandbox:
                 if isinstance(event, events.Evidence):
                     self._evidence = _evidence_bytes(event.data)
                     continue
+                if isinstance(event, events.Done):
+                    self._current = None  # over: nothing to cancel
                 yield event
                 if isinstance(event, events.Done):
                     return

@@ -239,15 +239,19 @@ def folder_size(folder: Path, limit: int) -> int:
     return total
 
 
+def own_proc() -> None:
+    """In the job, before its spec comes: the job is process 1 of its own process
+    namespace, and a /proc of its own shows no other process (read-only: no kernel
+    settings either). Where the kernel refuses (inside bubblewrap), bubblewrap's /proc
+    already shows only the sandbox."""
+    with contextlib.suppress(OSError):
+        _mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | 8)
+
+
 def prepare_folder(spec: dict[str, Any], space: bool) -> None:
     """In the job, in its private mounts: the sizes asked for, its folder, its data file."""
     folder = spec["folder"]
     if space:
-        # The job is process 1 of its own process namespace: a /proc of its own shows no
-        # other process (read-only: no kernel settings either). Where the kernel refuses
-        # (inside bubblewrap), bubblewrap's /proc already shows only the sandbox.
-        with contextlib.suppress(OSError):
-            _mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | 8)
         memory = max(1, int(spec.get("memory_mb", 4096)))
         disk = max(1, int(spec.get("disk_mb", DEFAULT_DISK_MB)))
         for path in SHARED_MEMORY:

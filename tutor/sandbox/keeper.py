@@ -263,6 +263,11 @@ def keep(
             if fd > 2:
                 os.close(fd)  # the event pipe is the only one the job holds beyond 0-2
         try:
+            # What needs no spec is done while the spare waits for one.
+            if space is not None:
+                jobenv.own_proc()
+            if "tutor.sandbox.trace" in sys.modules:  # a warm worker's: traced runs come
+                sys.modules["tutor.sandbox.trace"].prime()
             spec = json.loads(read_all(go_r))
             os.close(go_r)
             limit_processes(int(spec.get("max_procs", 64)))

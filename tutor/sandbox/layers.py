@@ -241,3 +241,17 @@ def parent_of(module: torch.nn.Module, known: dict[int, str]) -> torch.nn.Module
 def path_in(parent: torch.nn.Module, module: torch.nn.Module) -> str:
     """The dotted name of `module` inside `parent` ('' when not found)."""
     return next((name for name, each in parent.named_modules() if each is module), "")
+
+
+def dtype_of(value: object) -> str | None:
+    return str(value.dtype).removeprefix("torch.") if isinstance(value, torch.Tensor) else None
+
+
+def device_of(value: object) -> str | None:
+    return str(value.device) if isinstance(value, torch.Tensor) else None
+
+
+def param_device(module: torch.nn.Module) -> str | None:
+    for tensor in (*module.parameters(), *module.buffers()):
+        return str(tensor.device)
+    return None

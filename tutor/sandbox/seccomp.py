@@ -18,8 +18,10 @@ the numbers below hold only for the native one. No textual, no torch.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import functools
 import platform
 import struct
 from dataclasses import dataclass
@@ -192,6 +194,7 @@ class _Asm:
         return b"".join(out)
 
 
+@functools.lru_cache(maxsize=8)
 def program(machine: str | None = None, *, allow_memfd: bool = False) -> bytes:
     """The filter for `machine` (platform.machine() by default) as packed sock_filter rows.
 
@@ -259,7 +262,9 @@ SECCOMP_MODE_FILTER = 2
 
 
 def install(*, allow_memfd: bool = False) -> None:
-    """Put the filter on this process (and everything it starts); OSError if refused."""
+    """Put the filter on this process (and everything it starts); OSError if refused.
+
+    The worker builds both filters before it forks any job (see `prepare`)."""
     code = program(allow_memfd=allow_memfd)
     libc = ctypes.CDLL(None, use_errno=True)
     buffer = ctypes.create_string_buffer(code, len(code))
@@ -270,3 +275,10 @@ def install(*, allow_memfd: bool = False) -> None:
     if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, "seccomp filter refused")
+
+
+def prepare() -> None:
+    """Build the filters once, in the worker: each job then only installs one."""
+    for allow_memfd in (False, True):
+        with contextlib.suppress(OSError):  # no filter for this machine: install says so
+            program(allow_memfd=allow_memfd)

@@ -58,9 +58,12 @@ from tutor.sandbox.layers import (
     FieldChain,
     Row,
     arg_shapes,
+    device_of,
+    dtype_of,
     layer_repr,
     out_channels,
     param_count,
+    param_device,
     parent_of,
     path_in,
     tensor_shape,
@@ -89,6 +92,27 @@ class _Pass:
     chain: FieldChain
     rows: list[Row] = field(default_factory=list)
     stack: list[Row] = field(default_factory=list)
+
+
+# The classes whose methods install() replaces. Replacing a class's method resets the
+# method caches of all its subclasses (hundreds, for Module): in a job forked from the
+# worker, that first write copies their pages.
+_PATCHED = (
+    (torch.nn.Module, "__call__"),
+    (torch.nn.Module, "zero_grad"),
+    (_Loss, "__call__"),
+    (DataLoader, "__iter__"),
+    (_BaseDataLoaderIter, "__next__"),
+    (torch.optim.Optimizer, "zero_grad"),
+)
+
+
+def prime() -> None:
+    """Pay install()'s page copies ahead of time, in a spare job waiting for its spec:
+    each method is set to itself, which changes nothing but the caches."""
+    for owner, name in _PATCHED:
+        if name in owner.__dict__:
+            setattr(owner, name, owner.__dict__[name])
 
 
 class Tracer:
@@ -368,8 +392,8 @@ class Tracer:
             label = self._last_root or ""
             self.failure = CallFailure(
                 exc=exc, module=None, name=f"F.{name}", layer=f"F.{name}", depth=0, root=label,
-                inputs=arg_shapes(args), input_dtypes=[_dtype(a) for a in args],
-                input_devices=[_device(a) for a in args], param_device=None,
+                inputs=arg_shapes(args), input_dtypes=[dtype_of(a) for a in args],
+                input_devices=[device_of(a) for a in args], param_device=None,
                 previous=list(self._traces.get(label, [])),
             )  # fmt: skip
         except Exception:
@@ -410,11 +434,11 @@ class Tracer:
             depth=depth,
             root=label,
             inputs=arg_shapes(args),
-            input_dtypes=[_dtype(a) for a in args],
-            input_devices=[_device(a) for a in args],
-            param_device=_param_device(module),
+            input_dtypes=[dtype_of(a) for a in args],
+            input_devices=[device_of(a) for a in args],
+            param_device=param_device(module),
             previous=previous,
-            param_dtype=_dtype(weights),
+            param_dtype=dtype_of(weights),
         )
 
     def failure_for(self, exc: BaseException) -> CallFailure | None:
@@ -471,17 +495,3 @@ def _starts_with(module: torch.nn.Module, first: torch.nn.Module | None) -> bool
             return True
         first = next(iter(first.children()), None)
     return False
-
-
-def _dtype(value: object) -> str | None:
-    return str(value.dtype).removeprefix("torch.") if isinstance(value, torch.Tensor) else None
-
-
-def _device(value: object) -> str | None:
-    return str(value.device) if isinstance(value, torch.Tensor) else None
-
-
-def _param_device(module: torch.nn.Module) -> str | None:
-    for tensor in (*module.parameters(), *module.buffers()):
-        return str(tensor.device)
-    return None

@@ -130,11 +130,16 @@ def preload(with_torch: bool) -> events.Ready:
     some need (WARM_GROUPS) is imported while the worker is idle. A one-shot worker
     (LEAN_ENV set) imports only torch: its single job imports the rest itself if it needs
     it, and pays for nothing it does not use."""
+    from tutor.sandbox import seccomp
+
+    seccomp.prepare()
     ready = events.Ready(level="", pid=os.getpid())
     if not with_torch:
         return ready
     # Ask NVML, not the CUDA driver: initialising CUDA here would break it in forked jobs.
     os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    import encodings.unicode_escape  # noqa: F401  (every job's tracebacks and output use it)
+
     import torch as _torch
     import torch.nn  # noqa: F401
     import torch.nn.functional  # noqa: F401
@@ -142,6 +147,7 @@ def preload(with_torch: bool) -> events.Ready:
 
     if os.environ.get(LEAN_ENV) != "1":
         import tutor.sandbox.explain  # noqa: F401
+        import tutor.sandbox.report  # noqa: F401
         import tutor.sandbox.trace  # noqa: F401
     import tutor.sandbox.job  # noqa: F401
 

@@ -112,8 +112,8 @@ class Worker:
         while self.running or self.job:
             idle = self.running and not self.job and not self.queue
             timeout = WATCH_INTERVAL_S if self.job or self.zombies else None
-            if idle and self.spare is not None and self.warming:
-                timeout = 0  # only look: the next warm-up step waits for nothing else
+            if idle and (self.spare is None or self.warming):
+                timeout = 0  # only look: the spare and the warm-up wait for nothing else
             ready = self.sel.select(timeout)
             for key, _ in ready:
                 if key.data == "stdin":
