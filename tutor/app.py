@@ -16,7 +16,6 @@ from tutor.messages import HOME, OpenPlace, OpenPlayground
 from tutor.paths import learner_home
 from tutor.progress import Progress
 from tutor.sandbox.pool import WarmSandboxes
-from tutor.screens.exercise import ExerciseScreen
 from tutor.screens.help import HelpScreen, binding_sections
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
@@ -155,8 +154,10 @@ class TutorApp(App[None]):
 
     def _screen_for(self, item: Lesson | Exercise | None, came_from: str) -> Screen[None]:
         if isinstance(item, Lesson):
-            return LessonScreen(item, self.lessons, self.exercises, self.progress.lessons_read)
+            return LessonScreen(item, self.lessons, self.exercises, self.progress)
         if isinstance(item, Exercise):
+            from tutor.screens.exercise import ExerciseScreen  # the checking side: on demand
+
             back = came_from if came_from.startswith("lesson-") else HOME
             return ExerciseScreen(
                 item, self.lessons, self.exercises, back, self.progress, self.sandboxes

@@ -368,7 +368,17 @@ class Screenful:
 
 
 async def read_the_whole_lesson(app: TutorApp, pilot: Pilot[None]) -> Screenful:
-    """Scroll the lesson from top to bottom a screenful at a time, keeping what is shown."""
+    """Scroll the lesson from top to bottom a screenful at a time, keeping what is shown.
+
+    The lesson's first text comes with the first frame and the rest just after it: the
+    reading starts once the screen says every part is in."""
+    screen = app.screen
+    assert isinstance(screen, LessonScreen)
+    for _ in range(200):
+        if screen.complete:
+            break
+        await pilot.pause(0.01)
+    assert screen.complete, "the lesson's later parts were never mounted"
     scroll = app.screen.query_one("#lesson-scroll")
     region = scroll.scrollable_content_region
     lines: list[str] = []

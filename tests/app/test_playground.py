@@ -44,9 +44,12 @@ async def open_example(pilot: Pilot[None]) -> PlaygroundScreen:
 
 
 async def run_to_end(pilot: Pilot[None], screen: PlaygroundScreen, key: str) -> None:
+    """Start a run with `key` and wait for its outcome (a warm run of a short script can
+    start and end between two looks at the screen)."""
+    before = screen.runs
     await pilot.press(key)
-    await wait_for(pilot, lambda: screen.running, "the run to start")
-    await wait_for(pilot, lambda: not screen.running, "the run to end")
+    await wait_for(pilot, lambda: screen.runs > before, "the run to start")
+    await wait_for(pilot, lambda: not screen.running and bool(screen.outcome), "the run to end")
 
 
 def shows_isolation(note: Static, box: Sandbox | None) -> bool:

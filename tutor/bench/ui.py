@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tutor.course import load_lessons
 
-RUNS = 5
+RUNS = 9
 SIZE = (80, 24)
 PAINT_TIMEOUT_S = 30.0
 HELLO_MARKER = "hello from bare textual"

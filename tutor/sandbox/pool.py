@@ -11,14 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tutor.sandbox.client import Sandbox
+if TYPE_CHECKING:
+    from tutor.sandbox.client import Sandbox
+
+
+def _new_sandbox() -> Sandbox:
+    from tutor.sandbox.client import Sandbox  # after the first frame: see the app
+
+    return Sandbox()
 
 
 class WarmSandboxes:
     """At most one spare started Sandbox, taken by a screen and given back when it leaves."""
 
-    def __init__(self, make: Callable[[], Sandbox] = Sandbox) -> None:
+    def __init__(self, make: Callable[[], Sandbox] = _new_sandbox) -> None:
         self._make = make
         self._spare: Sandbox | None = None
         self._starting: asyncio.Task[Sandbox] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,8 @@ from textual.widgets import Footer, Markdown, OptionList, Static
 
 from tutor.course import Exercise, Lesson
 from tutor.messages import HOME, OpenPlace, OpenPlayground
-from tutor.paths import learner_home
 from tutor.predictions import PredictionError, Verdict, lesson_predictions
+from tutor.progress import Progress
 from tutor.screens.links import link_target
 from tutor.screens.toc import TocScreen
 from tutor.widgets.lesson_list import LessonList
@@ -99,6 +99,7 @@ class LessonScreen(Screen[None]):
     ]
 
     HORIZONTAL_BREAKPOINTS = [(110, "-wide")]
+    AUTO_FOCUS = "#lesson-scroll"  # the arrows and page keys scroll the lesson
 
     answer_shown: reactive[bool] = reactive(False)
 
@@ -107,23 +108,29 @@ class LessonScreen(Screen[None]):
         lesson: Lesson,
         lessons: Sequence[Lesson],
         exercises: Sequence[Exercise],
-        read: Collection[str],
+        progress: Progress,
     ) -> None:
         super().__init__()
         self.lesson = lesson
         self.lessons = lessons
         self.exercises = exercises
-        self.read = read
+        self.progress = progress  # the learner's: predictions are kept there
+        self.complete = False  # every part mounted (the first text comes first)
+        self.read = progress.lessons_read
         self.sub_title = f"Lesson {lesson.number} of {len(lessons)}: {lesson.title}"
 
     def compose(self) -> ComposeResult:
-        # The whole lesson at once: every part is a widget of its own, so nothing is lost
-        # between a first screenful and the rest (the text is short; Markdown is quick).
+        # Every part is a widget of its own, so nothing is lost between a first screenful
+        # and the rest. The parts up to the first text come first; the rest is mounted
+        # right after the first frame (see _mount_rest); `complete` says it is all in.
+        parts = list(self._parts())
+        first = next((i for i, w in enumerate(parts) if w.id == "lesson-body"), len(parts))
+        self._rest = parts[first + 1 :]
         yield TitleBar()
         with Horizontal(id="lesson-layout"):
             yield LessonList(id="lesson-side")
             with VerticalScroll(id="lesson-scroll"):
-                yield from self._parts()
+                yield from parts[: first + 1]
                 if self.lesson.answer is not None:
                     yield Static("Press [b]a[/b] to show the answer.", id="answer-hint")
                     answer = Markdown(id="answer", open_links=False)
@@ -142,7 +149,7 @@ class LessonScreen(Screen[None]):
         first = True
         for part in split_pictures(self.lesson.body):
             if isinstance(part, PictureBlock):
-                yield make_picture(part, self._learner_home())
+                yield make_picture(part, self.progress.home)
             elif isinstance(part, PredictBlock):
                 if part.number <= len(predictions):
                     prediction = predictions[part.number - 1]
@@ -154,20 +161,27 @@ class LessonScreen(Screen[None]):
                 yield Markdown(part, classes="lesson-part", open_links=False)
 
     def _recorded(self, key: str) -> Verdict | None:
-        progress = getattr(self.app, "progress", None)
-        guess = progress.predictions.get(key) if progress is not None else None
+        guess = self.progress.predictions.get(key)
         return Verdict(guess.given, guess.correct) if guess is not None else None
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_rest)
+
+    async def _mount_rest(self) -> None:
+        """The side list, and the lesson after its first text, in order, before the
+        answer (if any)."""
         self.query_one(LessonList).show(self.lessons, self.read, self.lesson.key)
-        self.query_one("#lesson-scroll").focus()
+        rest, self._rest = self._rest, []
+        if rest:
+            scroll = self.query_one("#lesson-scroll")
+            hint = self.query("#answer-hint")
+            await scroll.mount_all(rest, before=hint.first() if hint else None)
+        self.complete = True
 
     @on(PredictionBox.Answered)
     def record_prediction(self, event: PredictionBox.Answered) -> None:
         """Keep the learner's prediction, so the course map knows it is no longer open."""
-        progress = getattr(self.app, "progress", None)
-        if progress is None:
-            return
+        progress = self.progress
         progress.record_prediction(event.prediction.key, event.verdict.given, event.verdict.correct)
         try:
             progress.save()
@@ -177,11 +191,6 @@ class LessonScreen(Screen[None]):
                 severity="error",
                 markup=False,
             )
-
-    def _learner_home(self) -> Path:
-        """The learner's folder, where the playground leaves its last trained model."""
-        progress = getattr(self.app, "progress", None)
-        return progress.home if progress is not None else learner_home()
 
     async def watch_answer_shown(self, shown: bool) -> None:
         self.set_class(shown, "-answer-shown")

@@ -73,7 +73,7 @@ class PlaygroundScreen(Screen[None]):
         self.sandbox: Sandbox | None = None
         self._starting = asyncio.Lock()
         self._pending: list[events.Event] = []
-        self._runs = 0
+        self.runs = 0  # runs started here (each gets its number)
         self._label = self._kind = ""
         self._learner_lines = 0
         self.outcome = ""
@@ -192,10 +192,10 @@ class PlaygroundScreen(Screen[None]):
             return
         if not pane.save():
             return  # a save from elsewhere waits for the learner's choice
-        self._runs += 1
+        self.runs += 1
         self._kind, self._learner_lines = kind, len(pane.text.splitlines())
         self.outcome = ""
-        self._label = f"run {self._runs} {what}"
+        self._label = f"run {self.runs} {what}"
         pane.clear_error()
         self.tabs.begin(self._label)
         self.query_one(RunProgress).start(self._label)
