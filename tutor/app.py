@@ -118,10 +118,13 @@ class TutorApp(App[None]):
 
     def action_playground(self) -> None:
         """Open the playground on the built-in example, over the screen the learner is on."""
-        from tutor.screens.playground import PlaygroundScreen, default_playground  # TextArea
+        from tutor.playground_harness import DEFAULT_EXAMPLE
+        from tutor.screens.playground import PlaygroundScreen  # TextArea: import on demand
 
         if not isinstance(self.screen, PlaygroundScreen):
-            self.push_screen(default_playground(self.progress.home, self.sandboxes))
+            home, pool = self.progress.home, self.sandboxes
+            example = "the built-in example"  # a small CNN on the digits
+            self.push_screen(PlaygroundScreen(DEFAULT_EXAMPLE, example, home=home, sandboxes=pool))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

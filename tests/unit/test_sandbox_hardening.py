@@ -171,3 +171,15 @@ def _memfd_after_filter(allow_memfd: bool) -> int:
 def test_memfd_is_refused_except_for_gpu_jobs() -> None:
     assert _memfd_after_filter(allow_memfd=False) == 1
     assert _memfd_after_filter(allow_memfd=True) == 0
+
+
+def test_a_learner_folder_that_cannot_be_resolved_is_still_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.paths import HOME_ENV
+    from tutor.sandbox.roots import default_hidden
+
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)  # resolving it raises: a loop of links
+    monkeypatch.setenv(HOME_ENV, str(loop / "tutor"))
+    assert str(loop / "tutor") in default_hidden()

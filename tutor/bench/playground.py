@@ -84,12 +84,12 @@ async def _measure(home: Path) -> tuple[list[float], list[float], float]:
 
         idle = await presses()
         await pilot.press("f5")
-        while screen.events_seen < 100:
+        while screen.tabs.events_seen < 100:
             await pilot.pause(0.1)
         flood = asyncio.create_task(_inject(screen))
-        counted, clock = screen.events_seen, time.perf_counter()
+        counted, clock = screen.tabs.events_seen, time.perf_counter()
         busy = await presses()
-        rate = (screen.events_seen - counted) / (time.perf_counter() - clock)
+        rate = (screen.tabs.events_seen - counted) / (time.perf_counter() - clock)
         flood.cancel()
         await pilot.press("f7")
         while screen.running:

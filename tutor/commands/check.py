@@ -14,7 +14,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.checks import Verdict, workspace_answer
 from tutor.checks.comparison import batch_losses, training_curves
@@ -27,6 +27,9 @@ from tutor.errors import UsageError
 from tutor.paths import learner_home
 from tutor.progress import Progress
 from tutor.terminal import plain, use_colour, visible
+
+if TYPE_CHECKING:
+    from tutor.sandbox.client import Sandbox
 
 # An answer is a short Python file; anything this big is not one.
 MAX_ANSWER_BYTES = 1_000_000
@@ -188,6 +191,21 @@ def comparison_chart(facts: dict[str, Any] | None) -> str:
     return "\n".join(rows)
 
 
+async def check_as_asked(
+    box: Sandbox, ex: Exercise, source: str, path: Path, args: argparse.Namespace
+) -> Verdict:
+    """Check `source` (from `path`) with the device, limits and home the command was given."""
+    return await check_answer(
+        box,
+        ex,
+        source,
+        filename=answer_filename(path),
+        device=args.device,
+        limits=job_limits(args),
+        cache_dir=checks_cache(learner_home(args.home)),
+    )
+
+
 def warn_if_weak(box: Any) -> None:
     """Say on stderr, every time, when the sandbox cannot keep the learner's files safe."""
     if box.weak:
@@ -213,15 +231,7 @@ def check_exercise(args: argparse.Namespace) -> int:
     async def checked() -> Verdict:
         async with sandbox_for(ex) as box:
             warn_if_weak(box)
-            return await check_answer(
-                box,
-                ex,
-                source,
-                filename=answer_filename(path),
-                device=args.device,
-                limits=job_limits(args),
-                cache_dir=checks_cache(learner_home(args.home)),
-            )
+            return await check_as_asked(box, ex, source, path, args)
 
     try:
         verdict = asyncio.run(checked())

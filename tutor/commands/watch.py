@@ -15,12 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from tutor.checks.curve_cache import checks_cache
-from tutor.checks.runner import answer_filename, check_answer, sandbox_for
+from tutor.checks.runner import sandbox_for
 from tutor.commands.check import (
     answer_path,
+    check_as_asked,
     find,
-    job_limits,
     print_verdict,
     read_answer,
     record,
@@ -103,15 +102,7 @@ async def _watch(args: argparse.Namespace, ex: Exercise, path: Path) -> None:
                     source = None  # mid-save, or deleted for a moment: wait for the next save
                 if source is not None and source != last:
                     last = source
-                    verdict = await check_answer(
-                        box,
-                        ex,
-                        source,
-                        filename=answer_filename(path),
-                        device=args.device,
-                        limits=job_limits(args),
-                        cache_dir=checks_cache(learner_home(args.home)),
-                    )
+                    verdict = await check_as_asked(box, ex, source, path, args)
                     if not args.json:
                         print(f"\n[{time.strftime('%H:%M:%S')}] ", end="")
                     print_verdict(verdict, ex, path, args.json)

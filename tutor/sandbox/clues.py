@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,9 +171,8 @@ def find_line(c: Context, pattern: str) -> str:
     return ""
 
 
-def in_traceback(exc: BaseException, *parts: str) -> bool:
-    """Whether a frame of the traceback (or of the exception's causes) is in a file whose
-    path contains one of `parts`."""
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then each exception it was raised from or while handling, each once."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -180,8 +180,15 @@ def in_traceback(exc: BaseException, *parts: str) -> bool:
         if each is None or id(each) in seen:
             continue
         seen.add(id(each))
-        for frame, _ in traceback.walk_tb(each.__traceback__):
-            if any(p in frame.f_code.co_filename for p in parts):
-                return True
+        yield each
         todo += [each.__cause__, each.__context__]
-    return False
+
+
+def in_traceback(exc: BaseException, *parts: str) -> bool:
+    """Whether a frame of the traceback (or of the exception's causes) is in a file whose
+    path contains one of `parts`."""
+    return any(
+        any(p in frame.f_code.co_filename for p in parts)
+        for each in exception_chain(exc)
+        for frame, _ in traceback.walk_tb(each.__traceback__)
+    )

@@ -73,3 +73,34 @@ class WarmSandboxes:
         if self._spare is not None:
             box, self._spare = self._spare, None
             await box.close()
+
+
+class Lease:
+    """One screen's hold on a sandbox from the pool: taken (and asked to warm what the
+    screen needs) on first use, given back when the screen leaves."""
+
+    def __init__(
+        self,
+        pool: WarmSandboxes,
+        warm: tuple[str, ...] = (),
+        make: Callable[[], Sandbox] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.warm = warm
+        self.make = make
+        self.box: Sandbox | None = None
+        self._lock = asyncio.Lock()  # a warm-up and a first run wait for the same start
+
+    async def get(self) -> Sandbox:
+        """The screen's sandbox, started (SandboxError, UsageError if it cannot start)."""
+        async with self._lock:
+            if self.box is None:
+                self.box = await self.pool.take(self.make)
+                await self.box.want(self.warm)
+            await self.box.start()
+            return self.box
+
+    async def give_back(self) -> None:
+        if self.box is not None:
+            box, self.box = self.box, None
+            await self.pool.give_back(box)

@@ -64,11 +64,15 @@ def remove_stale_roots(folder: str | None = None) -> list[Path]:
 def default_hidden() -> list[str]:
     """Folders a job must not see: the user's home, the learner's tutor folder, and the
     exercises (their judges, referees and solutions), in the checkout or the package."""
-    from tutor.paths import exercises_dir, learner_home
+    from tutor.paths import HOME_ENV, exercises_dir, learner_home
 
     hidden = [os.path.expanduser("~"), str(exercises_dir())]
     try:
         hidden.append(str(learner_home()))
-    except Exception:
-        pass
+    except (OSError, RuntimeError):
+        # It cannot be resolved (a loop of links, say): hide it as it was given, never
+        # drop it. (The default folder is under the home, hidden above.)
+        chosen = os.environ.get(HOME_ENV, "")
+        if chosen:
+            hidden.append(os.path.abspath(os.path.expanduser(chosen)))
     return hidden

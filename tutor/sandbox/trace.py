@@ -52,6 +52,7 @@ from torch.nn.modules.loss import _Loss
 from torch.utils.data.dataloader import DataLoader, _BaseDataLoaderIter
 
 from tutor.events import Event
+from tutor.sandbox.clues import exception_chain
 from tutor.sandbox.doctor import Doctor
 from tutor.sandbox.layers import (
     CallFailure,
@@ -446,17 +447,7 @@ class Tracer:
         failure = self.failure
         if failure is None:
             return None
-        seen: set[int] = set()
-        todo: list[BaseException | None] = [exc]
-        while todo:
-            each = todo.pop()
-            if each is None or id(each) in seen:
-                continue
-            if each is failure.exc:
-                return failure
-            seen.add(id(each))
-            todo += [each.__cause__, each.__context__]
-        return None
+        return failure if any(e is failure.exc for e in exception_chain(exc)) else None
 
     @property
     def last_root(self) -> str | None:

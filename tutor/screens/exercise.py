@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,7 +25,7 @@ from tutor.checks.verdict import Verdict
 from tutor.course import Exercise, Lesson
 from tutor.messages import OpenPlace
 from tutor.progress import PASSED, Progress
-from tutor.sandbox.pool import WarmSandboxes
+from tutor.sandbox.pool import Lease, WarmSandboxes
 from tutor.screens.confirm import ConfirmScreen
 from tutor.screens.links import link_target
 from tutor.screens.solution import SolutionScreen
@@ -85,9 +86,8 @@ class ExerciseScreen(Screen[None]):
         self.back = back
         self.progress = progress
         self.path: Path | None = None
-        self.box: Sandbox | None = None
-        self.sandboxes = sandboxes or WarmSandboxes()
-        self._warming: Worker[Sandbox] | None = None
+        make = partial(sandbox_for, exercise)
+        self.lease = Lease(sandboxes or WarmSandboxes(), exercise.warm, make)
         self.sub_title = f"Exercise {exercise.number} of {len(exercises)}: {exercise.title}"
 
     @property
@@ -132,31 +132,21 @@ class ExerciseScreen(Screen[None]):
     def on_mount(self) -> None:
         boxes = self.query("#exercise-answer Input, #exercise-answer Select, AnswerEditor")
         (boxes.first() if boxes else self.query_one("#exercise-reading")).focus()
-        self._warming = self.warm_up()
+        self.warm_up()
 
     @work(group="warm", exit_on_error=False)
-    async def warm_up(self) -> Sandbox:
-        """Take a warm sandbox (or start one) while the learner reads and types."""
-        box = await self.sandboxes.take(lambda: sandbox_for(self.exercise))
-        self.box = box
-        await box.want(self.exercise.warm)  # what its checks need, and nothing else
-        await box.start()
-        return box
+    async def warm_up(self) -> None:
+        """Take a warm sandbox (or start one) while the learner reads and types; a failure
+        to start is said by the first check."""
+        with contextlib.suppress(Exception):
+            await self.lease.get()
 
-    async def _sandbox(self) -> Sandbox:
-        if self._warming is not None:
-            warming, self._warming = self._warming, None
-            with contextlib.suppress(Exception):  # a failure to start is raised again below
-                await warming.wait()
-        if self.box is None:
-            self.box = await self.sandboxes.take(lambda: sandbox_for(self.exercise))
-        await self.box.start()
-        return self.box
+    @property
+    def box(self) -> Sandbox | None:
+        return self.lease.box
 
     async def on_unmount(self) -> None:
-        if self.box is not None:
-            box, self.box = self.box, None
-            await self.sandboxes.give_back(box)
+        await self.lease.give_back()
 
     def watch_checking(self, checking: bool) -> None:
         self.set_class(checking, "-checking")
@@ -175,7 +165,7 @@ class ExerciseScreen(Screen[None]):
     async def run_check(self, source: str) -> None:
         self.checking = True
         try:
-            box = await self._sandbox()
+            box = await self.lease.get()
             filename = answer_filename(self.path)
             cache = checks_cache(self.progress.home)
             verdict = await check_answer(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual import on, work
@@ -16,9 +15,9 @@ from textual.worker import Worker, WorkerState
 
 from tutor import events
 from tutor.errors import UsageError
-from tutor.playground_harness import DEFAULT_EXAMPLE, prepare_data
+from tutor.playground_harness import prepare_data
 from tutor.sandbox.client import JobSpec, Sandbox
-from tutor.sandbox.pool import WarmSandboxes
+from tutor.sandbox.pool import Lease, WarmSandboxes
 from tutor.sandbox.warmup import ALL_WARM
 from tutor.screens.confirm import ConfirmScreen
 from tutor.trained_model import playground_dir, save_snapshot
@@ -30,11 +29,6 @@ from tutor.widgets.title_bar import TitleBar
 
 APPLY_EVERY_S = 0.1  # incoming events are buffered and drawn at most this often
 RUN_TIMEOUT_S = 120.0  # the README's limit for a run
-
-
-def default_playground(home: Path, sandboxes: WarmSandboxes) -> PlaygroundScreen:
-    """The playground with the built-in example: a small CNN on the digits."""
-    return PlaygroundScreen(DEFAULT_EXAMPLE, "the built-in example", home=home, sandboxes=sandboxes)
 
 
 class PlaygroundScreen(Screen[None]):
@@ -68,10 +62,8 @@ class PlaygroundScreen(Screen[None]):
         self.origin = origin
         self.slug = slug
         self.home = home
-        self.sandboxes = sandboxes
+        self.lease = Lease(sandboxes, ALL_WARM)  # a script may use any of it
         self.sub_title = f"Playground: {origin}"
-        self.sandbox: Sandbox | None = None
-        self._starting = asyncio.Lock()
         self._pending: list[events.Event] = []
         self.runs = 0  # runs started here (each gets its number)
         self._label = self._kind = ""
@@ -89,16 +81,16 @@ class PlaygroundScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     @property
+    def sandbox(self) -> Sandbox | None:
+        return self.lease.box
+
+    @property
     def code_pane(self) -> CodePane:
         return self.query_one(CodePane)
 
     @property
     def tabs(self) -> RunTabs:
         return self.query_one(RunTabs)
-
-    @property
-    def events_seen(self) -> int:
-        return self.tabs.events_seen
 
     def on_mount(self) -> None:
         self.set_interval(APPLY_EVERY_S, self.apply_events)
@@ -131,15 +123,10 @@ class PlaygroundScreen(Screen[None]):
 
     # -- the sandbox ----------------------------------------------------------------------
     async def _box(self) -> Sandbox:
-        async with self._starting:
-            if self.sandbox is None:
-                self.sandbox = await self.sandboxes.take()
-                await self.sandbox.want(ALL_WARM)  # a script may use any of it
-            await self.sandbox.start()
-            self.query_one("#pg-sandbox", Static).update(f"sandbox: {self.sandbox.note}")
-            count = self.sandbox.info.cuda_devices
-            self.query_one(RunControls).show_devices(self.sandbox.cuda, count)
-            return self.sandbox
+        box = await self.lease.get()
+        self.query_one("#pg-sandbox", Static).update(f"sandbox: {box.note}")
+        self.query_one(RunControls).show_devices(box.cuda, box.info.cuda_devices)
+        return box
 
     @work(group="warm", exit_on_error=False)
     async def warm_up(self) -> None:
@@ -147,9 +134,7 @@ class PlaygroundScreen(Screen[None]):
         await self._box()
 
     async def on_unmount(self) -> None:
-        if self.sandbox is not None:
-            box, self.sandbox = self.sandbox, None
-            await self.sandboxes.give_back(box)
+        await self.lease.give_back()
 
     @work(exclusive=True, group="sandbox", exit_on_error=False)
     async def run_job(self, spec: JobSpec) -> None:
@@ -234,12 +219,12 @@ class PlaygroundScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @on(RunControls.RunRequested)
-    def _run_requested(self, message: RunControls.RunRequested) -> None:
-        self.action_run(message.kind)
-
     @on(RunControls.StopRequested)
-    async def _stop_requested(self) -> None:
-        await self.action_stop()
+    async def _button(self, message: RunControls.RunRequested | RunControls.StopRequested) -> None:
+        if isinstance(message, RunControls.RunRequested):
+            self.action_run(message.kind)
+        else:
+            await self.action_stop()
 
     # -- what the run reports -------------------------------------------------------------
     def apply_events(self) -> None:
@@ -250,16 +235,11 @@ class PlaygroundScreen(Screen[None]):
                 progress.tick()
             return
         events, self._pending = self._pending, []
-        progress.heard()
         report = self.tabs.apply(events, script=self._kind == "script")
-        if report.progress is not None:
-            progress.update_progress(report.progress)
-        elif report.epoch is not None:
-            progress.update_epoch(report.epoch)
+        progress.heard(report)
         for error in report.errors:
             self.show_tab(CODE)
-            training = self._kind == "train"
-            lines = self._learner_lines
+            training, lines = self._kind == "train", self._learner_lines
             self.code_pane.explain(
                 error, training=training, learner_lines=lines, limit_s=RUN_TIMEOUT_S
             )

@@ -67,13 +67,7 @@ class AnswerEditor(TextArea):
         """Show a save made elsewhere; ask which to keep if this side changed too."""
         if self.file is None or self._asking:
             return
-        theirs = self.file.changed()
-        if theirs is None:
-            return
-        if self.unsaved:
-            self._ask()
-        else:
-            self._show(theirs)
+        if self.file.follow(self.unsaved, self._ask, self._show):
             self.notify(f"{self.file.path.name} was saved elsewhere; it is shown here now.")
 
     def _show(self, text: str) -> None:

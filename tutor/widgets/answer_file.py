@@ -8,6 +8,7 @@ over a newer file; the widget then shows the new text, or asks which to keep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -61,6 +62,18 @@ class AnswerFile:
             return None
         text = self.read()
         return text if text is not None and text != self.seen else None
+
+    def follow(self, unsaved: bool, ask: Callable[[], None], show: Callable[[str], None]) -> bool:
+        """After a save made elsewhere: `ask` which to keep when this side has unsaved
+        changes too, else `show` theirs. True when theirs was shown."""
+        theirs = self.changed()
+        if theirs is None:
+            return False
+        if unsaved:
+            ask()
+            return False
+        show(theirs)
+        return True
 
     def write(self, text: str) -> bool:
         """Write `text` unless the disk changed since it was last seen (then False).

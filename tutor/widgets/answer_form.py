@@ -217,13 +217,7 @@ class AnswerForm(Vertical):
         """Show a save made elsewhere; ask which to keep if the boxes changed too."""
         if self._asking:
             return
-        theirs = self.file.changed()
-        if theirs is None:
-            return
-        if self.unsaved:
-            self._ask()
-        else:
-            self._show(theirs)
+        if self.file.follow(self.unsaved, self._ask, self._show):
             self.notify(f"{self.path.name} was saved elsewhere; its values are shown now.")
 
     def _ask(self) -> None:

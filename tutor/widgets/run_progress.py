@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
 from tutor import events
+
+if TYPE_CHECKING:
+    from tutor.widgets.run_tabs import Reported
 
 QUIET_S = 20.0  # a run silent this long is said to be so, with how to stop it
 
@@ -49,9 +52,13 @@ class RunProgress(Horizontal):
             f"{self._epoch}running, {duration(self.elapsed())} so far"
         )
 
-    def heard(self) -> None:
-        """The run sent something: it is not stuck."""
+    def heard(self, report: Reported) -> None:
+        """The run sent something (it is not stuck): show its progress or epoch, if any."""
         self._heard = time.monotonic()
+        if report.progress is not None:
+            self.update_progress(report.progress)
+        elif report.epoch is not None:
+            self.update_epoch(report.epoch)
 
     def tick(self) -> None:
         """Refresh the elapsed time; say so when the run has been silent a while."""
