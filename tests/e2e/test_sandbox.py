@@ -397,3 +397,19 @@ async def test_a_warmed_worker_gives_the_same_output_as_a_cold_one() -> None:
             seen.append((output(found), shapes, found[-1]["status"]))
     assert seen[0] == seen[1]
     assert seen[0][0].count("\n") == 5 and len(seen[0][1]) == 5
+
+
+async def test_a_hidden_folder_inside_another_hidden_one_keeps_bubblewrap(tmp_path: Path) -> None:
+    """A learner folder inside a folder that is hidden too (as under a closed 0700 parent
+    of a virtual environment): listed child first, bubblewrap still starts, and both stay
+    hidden from a run."""
+    require("bubblewrap")
+    outer = tmp_path / "outer"
+    inner = outer / "learner-home"
+    inner.mkdir(parents=True)
+    (inner / "progress.json").write_text("{}", encoding="utf-8")
+    async with Sandbox(torch=False, hide=[str(inner), str(outer)]) as sandbox:
+        assert sandbox.level == "bubblewrap" and not sandbox.fallback, sandbox.fallback
+        secret = str(inner / "progress.json")
+        seen = await run(sandbox, f"import os\nprint(os.path.exists({secret!r}))\n")
+        assert output(seen) == "False\n"

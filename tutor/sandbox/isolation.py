@@ -143,8 +143,10 @@ def bwrap_argv(job_root: Path, hide: list[str]) -> list[str]:
     for dev in sorted(Path("/dev").glob("nvidia*")):
         argv += ["--dev-bind", str(dev), str(dev)]
     hidden = ["/tmp"]
-    for folder in hide + _closed_ancestors(python_paths()):
-        real = os.path.realpath(folder)
+    # Outer folders first: a tmpfs over a folder put after one over a folder inside it
+    # would cover that one, and its remount would then fail (bubblewrap would not start).
+    reals = {os.path.realpath(folder) for folder in hide + _closed_ancestors(python_paths())}
+    for real in sorted(reals, key=lambda path: (path.count("/"), path)):
         if os.path.isdir(real) and real not in ("/",) and real not in hidden:
             argv += ["--tmpfs", real]
             hidden.append(real)
