@@ -147,22 +147,9 @@ def test_both_recorders_agree_on_a_renamed_model_with_functional_ops() -> None:
     """Real torch: the probe's recording of a correct model in other words (other names,
     nn.Sequential, `.relu()`, `reshape`) beside the referee's recording of the reference
     (taken even when there is no evidence) shows no difference."""
-    import torch
-    import torch.nn as nn
-
+    from tests.unit.test_referee import Renamed  # exercise 5's model in other words
     from tutor.checks.probes import model_facts
     from tutor.checks.referee import check_model
-
-    class Renamed(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.head = nn.Linear(32 * 7 * 7, 10)
-            self.body = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-            self.second = nn.Conv2d(16, 32, 3, padding=1)
-
-        def forward(self, x: Any) -> Any:
-            x = torch.max_pool2d(self.second(self.body(x)).relu(), 2)
-            return self.head(x.reshape(x.shape[0], -1))
 
     namespace: dict[str, Any] = {}
     exec(find_exercise("5").referee_source or "", namespace)

@@ -123,11 +123,6 @@ def passed(pid: int) -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def namespaces_work() -> bool:
-    """Try once, in a throwaway child, whether this kernel lets us make namespaces."""
-    return passed(try_namespaces())
-
-
 def watch_space(inner: int, ctl_w: int, started: int) -> None:
     """Until the job ends: report what its private /tmp and /dev/shm hold (it is memory)."""
     os.read(started, 1)  # a spare job waits here for its spec (the job closes its end)

@@ -145,7 +145,8 @@ def preload(with_torch: bool) -> events.Ready:
     import torch.nn.functional  # noqa: F401
     import torch.utils.data  # noqa: F401
 
-    if os.environ.get(LEAN_ENV) != "1":
+    lean = os.environ.get(LEAN_ENV) == "1"
+    if not lean:
         import tutor.sandbox.explain  # noqa: F401
         import tutor.sandbox.report  # noqa: F401
         import tutor.sandbox.trace  # noqa: F401
@@ -157,7 +158,7 @@ def preload(with_torch: bool) -> events.Ready:
         devices = int(_torch.cuda.device_count()) if cuda else 0
     except Exception:  # a broken driver is the same as none, for our purposes
         cuda = False
-    if os.environ.get(LEAN_ENV) != "1":
+    if not lean:
         import gc
 
         gc.freeze()  # forked jobs then never touch these objects' pages, so fewer copies

@@ -219,12 +219,12 @@ class PlaygroundScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @on(RunControls.RunRequested)
+    def _run_requested(self, message: RunControls.RunRequested) -> None:
+        self.action_run(message.kind)
+
     @on(RunControls.StopRequested)
-    async def _button(self, message: RunControls.RunRequested | RunControls.StopRequested) -> None:
-        if isinstance(message, RunControls.RunRequested):
-            self.action_run(message.kind)
-        else:
-            await self.action_stop()
+    async def _stop_requested(self) -> None:
+        await self.action_stop()
 
     # -- what the run reports -------------------------------------------------------------
     def apply_events(self) -> None:
